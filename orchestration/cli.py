@@ -1,0 +1,51 @@
+"""`sfa`: the command line for the sandbox, whole-pipeline runs and benchmarks.
+
+Sub-apps are imported lazily so `sfa sandbox serve` does not pay for importing Dagster and dbt.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, help="Open sales-analytics pipeline: sandbox, runs, benchmarks.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print a table (add --json for JSON).")
+app.add_typer(bench_app, name="bench")
+
+
+def _mount(parent: typer.Typer, name: str, module: str, help_text: str, *, as_command: bool = False) -> None:
+    """Attach a layer's typer app; `as_command` flattens a one-command app into `parent name ...`."""
+    try:
+        sub = importlib.import_module(module).app
+    except ImportError as exc:  # a layer that is not installed should not break the others
+        sub = typer.Typer(help=f"{help_text} (unavailable: {exc})")
+    commands = sub.registered_commands
+    if as_command and len(commands) == 1:
+        parent.command(name=name, help=help_text)(commands[0].callback)
+    else:
+        parent.add_typer(sub, name=name, help=help_text)
+
+
+_mount(app, "sandbox", "extractors.sandbox.cli", "Sandbox CRM, marketing and ERP APIs on loopback.")
+_mount(bench_app, "extract", "extractors.bench", "Extraction: raw ceiling vs our extractor vs dlt.", as_command=True)
+_mount(bench_app, "quality", "quality.bench", "Validation and dedup of N leads.", as_command=True)
+_mount(bench_app, "dbt", "orchestration.bench_dbt", "Full and incremental dbt build.", as_command=True)
+
+
+@app.command()
+def run(
+    seed: int = typer.Option(7, help="Sandbox seed."),
+    scale: float = typer.Option(1.0, help="Sandbox scale (1.0 = 10,000 leads)."),
+    faults: str = typer.Option("none", help="Sandbox fault profile: none, flaky, hostile."),
+    sandbox: bool = typer.Option(True, help="Start the built-in sandbox and point the sources at it."),
+    full_refresh: bool = typer.Option(False, help="Re-read every stream from the beginning."),
+) -> None:
+    """Run the whole pipeline (extract, quality, dbt, exports) through Dagster."""
+    from orchestration.run import run_pipeline
+
+    raise typer.Exit(run_pipeline(seed=seed, scale=scale, faults=faults, use_sandbox=sandbox, full_refresh=full_refresh))
+
+
+if __name__ == "__main__":
+    app()
