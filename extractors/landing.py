@@ -116,6 +116,50 @@ def append_arrow(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table) ->
     return batch.num_rows
 
 
+_INSERT_COLUMNS = (
+    "s._source, s._stream, s._batch_id, s._extracted_at, s._record_id, s._cursor, s._deleted, "
+    "s._record::json"
+)
+
+
+def append_new_versions(
+    con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, *, by_content: bool = False
+) -> int:
+    """Append only record versions not landed yet; the caller owns the transaction.
+
+    A version is (record id, cursor) for incremental streams, so overlap re-reads, resumed
+    runs and full refreshes never double a row while a late update (new cursor) still lands.
+    Snapshot streams have no cursor: a row lands when its content differs from the latest
+    landed version of that id (`by_content`).
+    """
+    if batch.num_rows == 0:
+        return 0
+    target = f"{RAW_SCHEMA}.{table}"
+    con.register("_landing_batch", batch)
+    try:
+        if by_content:
+            sql = (
+                f"insert into {target} select {_INSERT_COLUMNS} from _landing_batch s "
+                "where not exists (select 1 from (select _record_id, _record::varchar as body "
+                f"from {target} qualify row_number() over (partition by _record_id "
+                "order by _extracted_at desc, _batch_id desc) = 1) r "
+                "where r._record_id = s._record_id and r.body = s._record::json::varchar) "
+                "qualify row_number() over (partition by s._record_id order by s._extracted_at desc) = 1"
+            )
+        else:
+            sql = (
+                f"insert into {target} select {_INSERT_COLUMNS} from _landing_batch s "
+                f"where not exists (select 1 from {target} r where r._record_id = s._record_id "
+                "and r._cursor is not distinct from s._cursor) "
+                "qualify row_number() over (partition by s._record_id, s._cursor "
+                "order by s._extracted_at) = 1"
+            )
+        row = con.execute(sql).fetchone()
+    finally:
+        con.unregister("_landing_batch")
+    return int(row[0]) if row else 0
+
+
 def land_records(
     con: duckdb.DuckDBPyConnection,
     table: str,
