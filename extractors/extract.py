@@ -154,13 +154,13 @@ class _Run:
         reference = load_reference(self.con, spec.table)
         res.cursor_before = state.cursor
         self.state = state
-        since, resume, run_max = self._plan(state)
         requests_before = getattr(getattr(self.client, "http", None), "requests_sent", 0)
 
         pending: list[pa.Table] = []
         pending_rows = 0
         position: dict | None = None
         try:
+            since, resume, run_max = self._plan(state)
             for page in _prefetch(self.client.read(spec, since, resume), self.cfg.prefetch_pages):
                 res.pages += 1
                 res.rows_read += len(page.records)

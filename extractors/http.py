@@ -68,7 +68,7 @@ class _BackoffHonouringRetryAfter:
     def __init__(self, cfg: RetryConfig):
         self._cap = cfg.retry_after_max_seconds
         self._exp = wait_exponential_jitter(
-            initial=cfg.wait_initial_seconds,
+            multiplier=cfg.wait_initial_seconds,
             max=cfg.wait_max_seconds,
             jitter=cfg.wait_initial_seconds,
         )
