@@ -31,6 +31,28 @@
     get_json_object({{ column }}, '$.{{ path }}')
 {%- endmacro %}
 
+{#- `$` plus `.path` (nothing for the root). -#}
+{% macro _jsonpath(path) -%}
+    {{- '$' ~ ('.' ~ path if path else '') -}}
+{%- endmacro %}
+
+{#- The JSON value at `path` re-serialised as text (lists and objects kept as JSON). -#}
+{% macro json_value_text(column, path) -%}
+    {{ return(adapter.dispatch('json_value_text', 'sfa')(column, path)) }}
+{%- endmacro %}
+
+{% macro default__json_value_text(column, path) -%}
+    cast(json_extract({{ column }}, '{{ sfa._jsonpath(path) }}') as varchar)
+{%- endmacro %}
+
+{% macro postgres__json_value_text(column, path) -%}
+    (({{ column }}::jsonb #> '{ {{- sfa._json_path_segments(path) | join(',') -}} }')::text)
+{%- endmacro %}
+
+{% macro spark__json_value_text(column, path) -%}
+    get_json_object({{ column }}, '{{ sfa._jsonpath(path) }}')
+{%- endmacro %}
+
 {#- Element `index_expr` (a SQL integer expression, 0-based) of the JSON array at `array_path`,
     then `subpath` inside it (may be empty), as text. Used with a small index spine to unnest
     short lists the same way on every engine. -#}
@@ -39,7 +61,7 @@
 {%- endmacro %}
 
 {% macro default__json_array_element(column, array_path, index_expr, subpath='') -%}
-    json_extract_string({{ column }}, '$.{{ array_path }}[' || cast({{ index_expr }} as varchar) || ']{{ "." ~ subpath if subpath else "" }}')
+    json_extract_string({{ column }}, '{{ sfa._jsonpath(array_path) }}[' || cast({{ index_expr }} as varchar) || ']{{ "." ~ subpath if subpath else "" }}')
 {%- endmacro %}
 
 {% macro postgres__json_array_element(column, array_path, index_expr, subpath='') -%}
@@ -47,7 +69,7 @@
 {%- endmacro %}
 
 {% macro spark__json_array_element(column, array_path, index_expr, subpath='') -%}
-    get_json_object({{ column }}, concat('$.{{ array_path }}[', cast({{ index_expr }} as string), ']{{ "." ~ subpath if subpath else "" }}'))
+    get_json_object({{ column }}, concat('{{ sfa._jsonpath(array_path) }}[', cast({{ index_expr }} as string), ']{{ "." ~ subpath if subpath else "" }}'))
 {%- endmacro %}
 
 {#- Number of elements of the JSON array at `path`; 0 when absent or not an array. -#}
@@ -56,7 +78,7 @@
 {%- endmacro %}
 
 {% macro default__json_array_length(column, path) -%}
-    coalesce(case when json_type({{ column }}, '$.{{ path }}') = 'ARRAY' then json_array_length({{ column }}, '$.{{ path }}') end, 0)
+    coalesce(case when json_type({{ column }}, '{{ sfa._jsonpath(path) }}') = 'ARRAY' then json_array_length({{ column }}, '{{ sfa._jsonpath(path) }}') end, 0)
 {%- endmacro %}
 
 {% macro postgres__json_array_length(column, path) -%}
@@ -65,5 +87,5 @@
 {%- endmacro %}
 
 {% macro spark__json_array_length(column, path) -%}
-    coalesce(json_array_length(get_json_object({{ column }}, '$.{{ path }}')), 0)
+    coalesce(json_array_length(get_json_object({{ column }}, '{{ sfa._jsonpath(path) }}')), 0)
 {%- endmacro %}

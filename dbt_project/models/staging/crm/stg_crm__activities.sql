@@ -15,6 +15,7 @@ renamed as (
         {{ sfa.text_field('_record', 'active_record_type') }} as activity_type,
         {{ sfa.text_field('_record', 'active_record_content') }} as activity_content,
         {{ sfa.json_array_length('_record', 'related_object_data') }} as related_object_count,
+        {{ sfa.json_value_text('_record', 'related_object_data') }} as related_objects_json,
         coalesce({{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'activity_time__c')) }}, {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }}) as activity_at,
         {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
         {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,

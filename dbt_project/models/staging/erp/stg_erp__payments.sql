@@ -20,6 +20,7 @@ renamed as (
         {{ sfa.odoo_field('_record', 'payment_type') }} as payment_type,
         {{ sfa.odoo_field('_record', 'state') }} as payment_state,
         {{ sfa.json_array_length('_record', 'reconciled_invoice_ids') }} as reconciled_invoice_count,
+        {{ sfa.json_value_text('_record', 'reconciled_invoice_ids') }} as reconciled_invoice_ids_json,
         {{ sfa.utc_text_to_local(sfa.odoo_field('_record', 'create_date')) }} as created_at,
         {{ sfa.utc_text_to_local(sfa.odoo_field('_record', 'write_date')) }} as updated_at,
         _deleted as is_deleted,

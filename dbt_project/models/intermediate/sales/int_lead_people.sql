@@ -1,0 +1,80 @@
+-- One row per person: an identity cluster of current leads (`person_id` from quality.identity_map).
+-- The person's channel, campaign, owner and cohort are those of the earliest-created lead; the person
+-- reaches a funnel step when any of their leads reached it.
+
+with
+
+leads as (
+
+    select * from {{ ref('int_leads_enriched') }}
+
+),
+
+ranked as (
+
+    select
+        leads.*,
+        row_number() over (partition by person_id order by created_at, lead_id) as lead_rank
+    from leads
+
+),
+
+first_leads as (
+
+    select * from ranked
+    where lead_rank = 1
+
+),
+
+steps as (
+
+    select
+        person_id,
+        count(*) as lead_count,
+        min(created_at) as first_lead_at,
+        min(mql_at) as mql_at,
+        min(sql_at) as sql_at,
+        min(opportunity_created_at) as opportunity_created_at,
+        min(case when is_won then opportunity_close_date end) as won_date,
+        {{ dbt.bool_or('is_mql') }} as is_mql,
+        {{ dbt.bool_or('is_sql') }} as is_sql,
+        {{ dbt.bool_or('is_converted') }} as is_converted,
+        {{ dbt.bool_or('is_won') }} as is_won,
+        sum(case when is_won then opportunity_amount_cny else 0 end) as won_amount_cny
+    from leads
+    group by 1
+
+),
+
+final as (
+
+    select
+        steps.person_id,
+        first_leads.lead_id as first_lead_id,
+        first_leads.lead_name,
+        first_leads.company,
+        first_leads.channel,
+        first_leads.campaign_id,
+        first_leads.owner_id,
+        first_leads.owner_name,
+        first_leads.team_id,
+        first_leads.team_name,
+        first_leads.cohort_month,
+        steps.lead_count,
+        steps.first_lead_at,
+        steps.mql_at,
+        steps.sql_at,
+        steps.opportunity_created_at,
+        steps.won_date,
+        steps.is_mql,
+        steps.is_sql,
+        steps.is_converted,
+        steps.is_won,
+        steps.won_amount_cny
+    from steps
+    inner join first_leads
+        on steps.person_id = first_leads.person_id
+
+)
+
+select * from final

@@ -1,0 +1,94 @@
+-- Current leads (tombstones removed) with their conversion, first follow-up (earliest activity
+-- naming the lead) and the owner's team.
+
+with
+
+leads as (
+
+    select * from {{ ref('stg_crm__leads') }}
+    where not is_deleted
+
+),
+
+conversions as (
+
+    select * from {{ ref('int_lead_conversions') }}
+
+),
+
+activity_links as (
+
+    select * from {{ ref('int_crm__activity_links') }}
+    where related_api_name = 'LeadsObj'
+
+),
+
+follow_ups as (
+
+    select
+        related_record_id as lead_id,
+        min(activity_at) as first_follow_up_at,
+        max(activity_at) as last_activity_at,
+        count(*) as activity_count
+    from activity_links
+    group by 1
+
+),
+
+reps as (
+
+    select * from {{ ref('int_crm__reps') }}
+
+),
+
+final as (
+
+    select
+        leads.lead_id,
+        leads.person_id,
+        leads.lead_name,
+        leads.company,
+        leads.job_title,
+        leads.industry,
+        leads.employee_count,
+        leads.channel,
+        leads.campaign_id,
+        leads.leads_pool_id,
+        leads.biz_status,
+        leads.leads_stage,
+        leads.owner_id,
+        reps.user_name as owner_name,
+        reps.team_id,
+        reps.team_name,
+        reps.region_name,
+        leads.created_at,
+        {{ sfa.month_start('leads.created_at') }} as cohort_month,
+        leads.assigned_at,
+        follow_ups.first_follow_up_at,
+        follow_ups.last_activity_at,
+        coalesce(follow_ups.activity_count, 0) as activity_count,
+        leads.last_followed_at,
+        leads.mql_at,
+        leads.sql_at,
+        conversions.opportunity_id,
+        conversions.opportunity_created_at,
+        conversions.close_date as opportunity_close_date,
+        conversions.amount_cny as opportunity_amount_cny,
+        leads.mql_at is not null as is_mql,
+        leads.sql_at is not null as is_sql,
+        conversions.opportunity_id is not null as is_converted,
+        coalesce(conversions.is_won, false) as is_won,
+        coalesce(conversions.is_lost, false) as is_lost,
+        leads.back_reason,
+        leads.close_reason
+    from leads
+    left join conversions
+        on leads.lead_id = conversions.lead_id
+    left join follow_ups
+        on leads.lead_id = follow_ups.lead_id
+    left join reps
+        on leads.owner_id = reps.user_id
+
+)
+
+select * from final

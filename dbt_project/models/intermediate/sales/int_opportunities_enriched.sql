@@ -1,0 +1,80 @@
+-- Current opportunities (tombstones removed) with the amount in the reporting currency, the stage's
+-- order and default probability, open/won/lost flags and the owner's team and region.
+
+with
+
+opportunities as (
+
+    select * from {{ ref('stg_crm__opportunities') }}
+    where not is_deleted
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('fx_rates') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('opportunity_stages') }}
+
+),
+
+reps as (
+
+    select * from {{ ref('int_crm__reps') }}
+
+),
+
+final as (
+
+    select
+        opportunities.opportunity_id,
+        opportunities.opportunity_name,
+        opportunities.account_id,
+        opportunities.lead_id,
+        opportunities.owner_id,
+        reps.user_name as owner_name,
+        reps.team_id,
+        reps.team_name,
+        reps.region_id,
+        reps.region_name,
+        opportunities.product_line,
+        opportunities.sales_stage,
+        opportunities.sales_status,
+        opportunities.forecast_category,
+        opportunities.loss_reason,
+        stages.stage_order,
+        stages.probability as stage_probability,
+        opportunities.probability as crm_probability,
+        opportunities.amount,
+        opportunities.currency,
+        fx_rates.rate_to_cny,
+        {{ sfa.to_reporting_currency('opportunities.amount', 'fx_rates.rate_to_cny') }} as amount_cny,
+        opportunities.created_at,
+        cast(opportunities.created_at as date) as created_date,
+        opportunities.close_date,
+        {{ sfa.month_start('opportunities.close_date') }} as close_month,
+        opportunities.stage_changed_at,
+        opportunities.last_followed_at,
+        opportunities.modified_at,
+        coalesce(stages.is_won, opportunities.sales_status = 'won') as is_won,
+        coalesce(stages.is_closed and not stages.is_won, opportunities.sales_status = 'lost') as is_lost,
+        coalesce(not stages.is_closed, opportunities.sales_status = 'in_progress') as is_open,
+        case
+            when coalesce(stages.is_closed, opportunities.sales_status in ('won', 'lost'))
+                then {{ sfa.days_between('opportunities.created_at', 'opportunities.close_date') }}
+        end as sales_cycle_days
+    from opportunities
+    left join fx_rates
+        on opportunities.currency = fx_rates.currency
+    left join stages
+        on opportunities.sales_stage = stages.stage
+    left join reps
+        on opportunities.owner_id = reps.user_id
+
+)
+
+select * from final
