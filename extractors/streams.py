@@ -31,9 +31,12 @@ class Tombstone:
     def is_deleted(self, record: dict) -> bool:
         for name, values in self.any_of:
             value = record.get(name)
-            # `False in (0,)` is True in Python: compare type and value so 0 != False.
-            if any(value is v or (type(value) is type(v) and value == v) for v in values):
-                return True
+            if value is None:
+                continue
+            for v in values:
+                # `0 == False` in Python: compare the type too, so 0 is not a tombstone.
+                if value is v or (type(value) is type(v) and value == v):
+                    return True
         return False
 
 
