@@ -145,6 +145,8 @@ class _Run:
         self.sort_key = cursor_sort_key(spec)
         self.result = ExtractResult(stream=spec.table, source=spec.source, full_refresh=full_refresh)
         self.observer = SchemaObserver(root=spec.drift_root)
+        self.run_id = landing.new_run_id()
+        self.commits = 0
 
     def run(self) -> ExtractResult:
         started = time.perf_counter()
@@ -222,7 +224,8 @@ class _Run:
         return a if self.sort_key(a) >= self.sort_key(b) else b
 
     def _commit(self, tables: list[pa.Table], state: StreamState, final: bool = False) -> None:
-        batch_id = landing.new_batch_id()
+        self.commits += 1
+        batch_id = landing.new_batch_id(self.run_id, self.commits)
         rows = sum(t.num_rows for t in tables)
         con = self.con
         con.execute("begin")
@@ -236,7 +239,7 @@ class _Run:
                     pa.array([batch_id] * batch.num_rows, pa.string()),
                 )
                 landed = landing.append_new_versions(
-                    con, self.spec.table, batch, by_content=not self.spec.incremental
+                    con, self.spec.table, batch, by_content=not self.spec.incremental, run_id=self.run_id
                 )
             if final:
                 save_observed(con, self.spec.table, self.observer)

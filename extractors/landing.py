@@ -55,8 +55,13 @@ class RecordKeys:
     deleted: Callable[[dict], bool]
 
 
-def new_batch_id() -> str:
-    return uuid.uuid4().hex
+def new_batch_id(run_id: str | None = None, seq: int = 0) -> str:
+    """`<run id>-<seq>` inside a run (so a run's batches share a prefix), else a fresh id."""
+    return f"{run_id}-{seq:05d}" if run_id else uuid.uuid4().hex
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex[:16]
 
 
 def utc_now() -> dt.datetime:
@@ -123,46 +128,44 @@ _INSERT_COLUMNS = (
 
 
 def append_new_versions(
-    con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, *, by_content: bool = False
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    batch: pa.Table,
+    *,
+    by_content: bool = False,
+    run_id: str | None = None,
 ) -> int:
-    """Append only record versions not landed yet; the caller owns the transaction.
+    """Append the record versions that earlier runs have not landed; the caller owns the transaction.
 
     A version is (record id, cursor) for incremental streams, so overlap re-reads, resumed
-    runs and full refreshes never double a row while a late update (new cursor) still lands.
+    runs and full refreshes never double a row, while a late update (new cursor) still lands.
     Snapshot streams have no cursor: a row lands when its content differs from the latest
-    landed version of that id (`by_content`).
+    version landed by an earlier run (`by_content`). Rows of the current run (batch ids that
+    start with `run_id`) are not compared: within one run the source's answer lands exactly as
+    received, repeats included, so the quality layer sees the source's own duplicates.
     """
     if batch.num_rows == 0:
         return 0
     target = f"{RAW_SCHEMA}.{table}"
+    earlier = "true" if run_id is None else "not starts_with(_batch_id, $run_id)"
+    params = {} if run_id is None else {"run_id": run_id}
     con.register("_landing_batch", batch)
     try:
         if by_content:
             sql = (
                 f"insert into {target} select {_INSERT_COLUMNS} from _landing_batch s "
                 "where not exists (select 1 from (select _record_id, _record::varchar as body "
-                f"from {target} qualify row_number() over (partition by _record_id "
+                f"from {target} where {earlier} qualify row_number() over (partition by _record_id "
                 "order by _extracted_at desc, _batch_id desc) = 1) r "
-                "where r._record_id = s._record_id and r.body = s._record::json::varchar) "
-                "qualify row_number() over (partition by s._record_id order by s._extracted_at desc) = 1"
+                "where r._record_id = s._record_id and r.body = s._record::json::varchar)"
             )
         else:
-            # The window that drops repeats inside the batch costs a sort: only pay when needed.
-            repeats = con.execute(
-                "select count(*) - count(distinct (_record_id, _cursor)) from _landing_batch"
-            ).fetchone()
-            once = (
-                "qualify row_number() over (partition by s._record_id, s._cursor "
-                "order by s._extracted_at) = 1"
-                if repeats and repeats[0]
-                else ""
-            )
             sql = (
                 f"insert into {target} select {_INSERT_COLUMNS} from _landing_batch s "
                 f"where not exists (select 1 from {target} r where r._record_id = s._record_id "
-                f"and r._cursor is not distinct from s._cursor) {once}"
+                f"and r._cursor is not distinct from s._cursor and {earlier})"
             )
-        row = con.execute(sql).fetchone()
+        row = con.execute(sql, params).fetchone() if params else con.execute(sql).fetchone()
     finally:
         con.unregister("_landing_batch")
     return int(row[0]) if row else 0

@@ -99,11 +99,13 @@ def test_state_round_trip_and_dedup_landing(tmp_path: Path) -> None:
         keys = record_keys("crm_leads")
         landing.ensure_raw_table(con, "crm_leads")
         page = [{"_id": "a", "last_modified_time": 1}, {"_id": "a", "last_modified_time": 1}, {"_id": "b", "last_modified_time": 1}]
-        batch = landing.page_to_arrow(page, source="crm", stream="crm_leads", batch_id="1", keys=keys)
-        assert landing.append_new_versions(con, "crm_leads", batch) == 2  # repeat inside the batch
-        assert landing.append_new_versions(con, "crm_leads", batch) == 0  # already landed
-        newer = landing.page_to_arrow([{"_id": "a", "last_modified_time": 2}], source="crm", stream="crm_leads", batch_id="2", keys=keys)
-        assert landing.append_new_versions(con, "crm_leads", newer) == 1  # a late update lands
+        batch = landing.page_to_arrow(page, source="crm", stream="crm_leads", batch_id="r1-00001", keys=keys)
+        # The source's own repeat lands as received (the quality layer counts it) ...
+        assert landing.append_new_versions(con, "crm_leads", batch, run_id="r1") == 3
+        # ... and a later run reading the same versions adds nothing.
+        assert landing.append_new_versions(con, "crm_leads", batch, run_id="r2") == 0
+        newer = landing.page_to_arrow([{"_id": "a", "last_modified_time": 2}], source="crm", stream="crm_leads", batch_id="r3-1", keys=keys)
+        assert landing.append_new_versions(con, "crm_leads", newer, run_id="r3") == 1  # a late update lands
         users = record_keys("crm_users")
         landing.ensure_raw_table(con, "crm_users")
         snap = [{"openUserId": "u1", "name": "A"}, {"openUserId": "u2", "name": "B"}]
