@@ -1,0 +1,92 @@
+-- One row per canonical customer: CRM accounts and ERP customers that quality.identity_map puts in
+-- one cluster share a `customer_id`. Attributes come from the earliest-created CRM account of the
+-- cluster, falling back to the earliest ERP customer.
+
+with
+
+accounts as (
+
+    select * from {{ ref('stg_crm__accounts') }}
+    where not is_deleted
+
+),
+
+erp_customers as (
+
+    select * from {{ ref('stg_erp__customers') }}
+    where not is_deleted
+
+),
+
+reps as (
+
+    select * from {{ ref('int_crm__reps') }}
+
+),
+
+ranked_accounts as (
+
+    select
+        accounts.*,
+        row_number() over (partition by customer_id order by created_at, account_id) as account_rank,
+        count(*) over (partition by customer_id) as crm_account_count
+    from accounts
+
+),
+
+ranked_erp as (
+
+    select
+        erp_customers.*,
+        row_number() over (partition by customer_id order by created_at, erp_customer_id) as erp_rank,
+        count(*) over (partition by customer_id) as erp_customer_count,
+        sum(credit_limit) over (partition by customer_id) as total_credit_limit
+    from erp_customers
+
+),
+
+customer_ids as (
+
+    select customer_id from accounts
+    union
+    select customer_id from erp_customers
+
+),
+
+final as (
+
+    select
+        customer_ids.customer_id,
+        coalesce(ranked_accounts.account_name, ranked_erp.customer_name) as customer_name,
+        ranked_accounts.account_id as primary_account_id,
+        ranked_erp.erp_customer_id as primary_erp_customer_id,
+        coalesce(ranked_accounts.crm_account_count, 0) as crm_account_count,
+        coalesce(ranked_erp.erp_customer_count, 0) as erp_customer_count,
+        coalesce(ranked_accounts.tax_id, ranked_erp.tax_id) as tax_id,
+        ranked_accounts.owner_id,
+        reps.user_name as owner_name,
+        reps.team_name,
+        reps.region_name as owner_region_name,
+        ranked_accounts.industry,
+        ranked_accounts.employee_count,
+        ranked_accounts.region,
+        coalesce(ranked_accounts.is_strategic, false) as is_strategic,
+        ranked_accounts.account_level,
+        ranked_erp.city,
+        ranked_erp.country_name,
+        ranked_erp.total_credit_limit as credit_limit_cny,
+        ranked_accounts.created_at as crm_created_at,
+        ranked_erp.created_at as erp_created_at
+    from customer_ids
+    left join ranked_accounts
+        on customer_ids.customer_id = ranked_accounts.customer_id
+        and ranked_accounts.account_rank = 1
+    left join ranked_erp
+        on customer_ids.customer_id = ranked_erp.customer_id
+        and ranked_erp.erp_rank = 1
+    left join reps
+        on ranked_accounts.owner_id = reps.user_id
+
+)
+
+select * from final
