@@ -72,6 +72,13 @@ def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _repeat(value: object, n: int, type_: pa.DataType) -> pa.Array:
+    return pa.repeat(pa.scalar(value, type_), n)
+
+
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
 def page_to_arrow(
     records: Sequence[dict],
     *,
@@ -84,17 +91,21 @@ def page_to_arrow(
     """Columnar build: a handful of flat arrays beat Table.from_pylist on wide dicts."""
     n = len(records)
     at = extracted_at or utc_now()
+    # Integer microseconds: converting datetime objects makes pyarrow import pandas (seconds).
+    micros = (at - _EPOCH) // dt.timedelta(microseconds=1)
     dumps = orjson.dumps
+    record_id, cursor, deleted = keys.record_id, keys.cursor, keys.deleted
     return pa.Table.from_arrays(
         [
-            pa.array([source] * n, pa.string()),
-            pa.array([stream] * n, pa.string()),
-            pa.array([batch_id] * n, pa.string()),
-            pa.array([at] * n, pa.timestamp("us")),
-            pa.array([_text(keys.record_id(r)) for r in records], pa.string()),
-            pa.array([_text(keys.cursor(r)) for r in records], pa.string()),
-            pa.array([bool(keys.deleted(r)) for r in records], pa.bool_()),
-            pa.array([dumps(r).decode() for r in records], pa.string()),
+            _repeat(source, n, pa.string()),
+            _repeat(stream, n, pa.string()),
+            _repeat(batch_id, n, pa.string()),
+            _repeat(micros, n, pa.int64()).cast(pa.timestamp("us")),
+            pa.array([_text(record_id(r)) for r in records], pa.string()),
+            pa.array([_text(cursor(r)) for r in records], pa.string()),
+            pa.array([bool(deleted(r)) for r in records], pa.bool_()),
+            # bytes -> binary -> string: decoding to Python str and re-encoding costs 4x more.
+            pa.array([dumps(r) for r in records], pa.binary()).cast(pa.string()),
         ],
         schema=RAW_COLUMNS,
     )
