@@ -1,0 +1,161 @@
+"""Normalisers for identity matching: email, phone (E.164), company name, person name.
+
+The Python functions are the definition. The identity map runs over whole tables in DuckDB,
+so each normaliser also has a SQL twin (`*_sql`) built from the same tables of suffixes and
+rules; the tests hold the two to the same answers. Phone numbers that the SQL fast path does
+not settle (landlines, unusual formats) go to `phonenumbers` through a DuckDB Python UDF.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import duckdb
+import phonenumbers
+
+DEFAULT_REGION = "CN"
+
+# Legal-form suffixes, longest first so "股份有限公司" goes before "有限公司". Stripped
+# repeatedly from the end of the lower-cased, NFKC-normalised name.
+CN_SUFFIXES = ["集团股份有限公司", "集团有限公司", "股份有限公司", "有限责任公司", "有限公司", "集团", "公司"]
+EN_SUFFIXES = [
+    "company limited", "co., ltd.", "co., ltd", "co. ltd.", "co. ltd", "co ltd", "co.,ltd.", "co.,ltd",
+    "pte. ltd.", "pte ltd", "limited", "ltd.", "ltd", "incorporated", "inc.", "inc", "llc", "l.l.c.",
+    "gmbh", "corporation", "corp.", "corp", "s.a.s.", "sas", "plc", "ag", "s.a.", "pte.", "pte", "co.", "co",
+]
+COMPANY_SUFFIXES = sorted(CN_SUFFIXES + EN_SUFFIXES, key=len, reverse=True)
+_SUFFIX_RE = re.compile(
+    r"(?:^|(?<=[\s,.)\u4e00-\u9fff]))(?:" + "|".join(re.escape(s) for s in COMPANY_SUFFIXES) + r")$"
+)
+# After suffixes are gone, only letters and digits (any script) identify a name.
+_NOT_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
+
+_MOBILE_CN = re.compile(r"1[3-9]\d{9}")
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def normalize_email(raw: str | None) -> str | None:
+    """Trimmed, lower-cased; None when there is no plausible address."""
+    if raw is None:
+        return None
+    email = _nfkc(str(raw)).strip().lower()
+    return email if "@" in email else None
+
+
+@lru_cache(maxsize=65536)
+def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 (`+8613812345678`) via phonenumbers; Chinese mobiles in any common writing.
+
+    "(0)" is a trunk prefix written beside an international code (`+86 (0)138 ...`); it is
+    never dialled, so it is dropped before parsing. Numbers that cannot be parsed give None.
+    """
+    if raw is None:
+        return None
+    text = _nfkc(str(raw)).strip().replace("(0)", "")
+    if not any(ch.isdigit() for ch in text):
+        return None
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    national = str(number.national_number)
+    # A Chinese mobile written with a leading 0 (or +86 0...) parses with the 0 kept.
+    if number.country_code == 86 and national.startswith("0") and _MOBILE_CN.fullmatch(national[1:]):
+        number.national_number = int(national[1:])
+    if not phonenumbers.is_possible_number(number) and not _MOBILE_CN.fullmatch(str(number.national_number)):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_company(raw: str | None) -> str | None:
+    """Company identity: NFKC (full/half width), case, spaces, punctuation and legal suffixes removed."""
+    if raw is None:
+        return None
+    text = " ".join(_nfkc(str(raw)).lower().split())
+    while True:
+        stripped = _SUFFIX_RE.sub("", text).rstrip(" ,.")
+        if stripped == text or not stripped:
+            break
+        text = stripped
+    key = _NOT_WORD_RE.sub("", text)
+    return key or None
+
+
+def normalize_person_name(raw: str | None) -> str | None:
+    """NFKC, lower-case, no spaces ("张 三", "张三　" and "ZHANG SAN" variants meet)."""
+    if raw is None:
+        return None
+    key = _NOT_WORD_RE.sub("", _nfkc(str(raw)).lower())
+    return key or None
+
+
+# --- SQL twins -------------------------------------------------------------------------
+
+# NFKC's effect on the text we see: full-width ASCII (U+FF01..U+FF5E) and the ideographic space.
+_FULL = "".join(chr(c + 0xFEE0) for c in range(0x21, 0x7F)) + "\u3000"
+_HALF = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def nfkc_sql(expr: str) -> str:
+    return f"translate({expr}, {_lit(_FULL)}, {_lit(_HALF)})"
+
+
+def email_sql(expr: str) -> str:
+    value = f"lower(trim({nfkc_sql(expr)}))"
+    return f"case when {value} like '%@%' then {value} end"
+
+
+def person_name_sql(expr: str) -> str:
+    return f"nullif(regexp_replace(lower({nfkc_sql(expr)}), '[^\\p{{L}}\\p{{N}}]+', '', 'g'), '')"
+
+
+def company_sql(expr: str) -> str:
+    alternatives = "|".join(re.escape(s) for s in COMPANY_SUFFIXES)
+    spaced = f"trim(regexp_replace(lower({nfkc_sql(expr)}), '\\s+', ' ', 'g'))"
+    # RE2 has no look-behind: a suffix must follow a space, punctuation or a CJK character,
+    # captured and put back. Three passes cover "Pte. Ltd." style double suffixes.
+    pattern = _lit(f"(^|[\\s,.)\\x{{4e00}}-\\x{{9fff}}])(?:{alternatives})$")
+    value = spaced
+    for _ in range(3):
+        value = f"rtrim(regexp_replace({value}, {pattern}, '\\1'), ' ,.')"
+    return f"nullif(regexp_replace({value}, '[^\\p{{L}}\\p{{N}}]+', '', 'g'), '')"
+
+
+def phone_sql(expr: str, udf: str = "sfa_normalize_phone") -> str:
+    """Chinese mobiles (the bulk) are settled in SQL; every other number goes to phonenumbers."""
+    text = f"replace({nfkc_sql(expr)}, '(0)', '')"
+    digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
+    mobile = f"regexp_extract({digits}, '^(?:0086|86)?0?(1[3-9][0-9]{{9}})$', 1)"
+    # Digits only, "+86"/"0086"/"86"/"0" prefixes: anything else (letters, "+65 ...") is not ours.
+    plain = f"regexp_full_match({text}, '[\\s()+\\-.0-9]*')"
+    prefixed = f"(not regexp_matches({text}, '\\+') or regexp_matches({text}, '^[\\s(]*\\+[\\s(]*86'))"
+    return f"""case
+        when {expr} is null or trim({expr}) = '' then null
+        when {plain} and {prefixed} and {mobile} <> '' then '+86' || {mobile}
+        else {udf}({expr})
+    end"""
+
+
+def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
+    """`sfa_normalize_phone(varchar) -> varchar` backed by phonenumbers (idempotent)."""
+    try:
+        con.create_function(
+            "sfa_normalize_phone",
+            lambda raw: normalize_phone(raw),
+            [duckdb.sqltype("VARCHAR")],
+            duckdb.sqltype("VARCHAR"),
+            null_handling="special",
+            side_effects=False,
+        )
+    except duckdb.Error as exc:  # already registered on this connection
+        if "already exists" not in str(exc):
+            raise
