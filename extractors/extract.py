@@ -67,6 +67,7 @@ class ExtractResult:
     resumed: bool = False
     drift: dict[str, Any] = field(default_factory=dict)
     batch_ids: list[str] = field(default_factory=list)
+    error: str | None = None  # extract_source(raise_on_error=False) only
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -113,20 +114,36 @@ def extract_source(
     full_refresh: bool = False,
     progress: Progress | None = None,
     streams: list[str] | None = None,
+    raise_on_error: bool = True,
 ) -> list[ExtractResult]:
-    """Every stream of a source in turn, sharing one client (one token, one session)."""
+    """Every stream of a source in turn, sharing one client (one token, one session).
+
+    A failing stream does not stop the others: each stream's rows and cursor are committed on
+    their own. When any failed, `ExtractionError` of the first failure is raised at the end
+    (`raise_on_error=False`: returned in `ExtractResult.error` instead).
+    """
     cfg = _as_config(config)
     names = streams or [s.table for s in streams_of(source)]
     client = make_client(source, cfg)
+    results: list[ExtractResult] = []
+    first_error: ExtractionError | None = None
     try:
-        return [
-            extract_stream(
-                name, cfg, warehouse_path, full_refresh=full_refresh, progress=progress, client=client
-            )
-            for name in names
-        ]
+        for name in names:
+            try:
+                results.append(
+                    extract_stream(
+                        name, cfg, warehouse_path, full_refresh=full_refresh, progress=progress, client=client
+                    )
+                )
+            except ExtractionError as exc:
+                log.error("%s", exc)
+                first_error = first_error or exc
+                results.append(ExtractResult(stream=name, source=source, error=str(exc)))
     finally:
         client.close()
+    if first_error is not None and raise_on_error:
+        raise first_error
+    return results
 
 
 class _Run:
