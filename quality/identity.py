@@ -1,0 +1,195 @@
+"""Identity resolution: which current records are the same person or the same customer.
+
+Records become nodes, normalised identifiers become keys (email, E.164 phone, person name +
+company, tax id, company name); records sharing a key are linked, and the connected
+components are the identity clusters. Everything runs in DuckDB SQL: the normalisers have SQL
+twins (quality/normalize.py) and components come from min-label propagation over the
+record-key table, which converges in as many rounds as the longest chain of links (2-3 here).
+Splink would add probabilistic matching, but every duplicate we must catch shares at least one
+exact normalised identifier, so deterministic rules are exact, explainable and much faster.
+
+Spaces: leads cluster among leads, contacts among contacts (as the truth manifest counts
+them), and CRM accounts with ERP customers in one customer space (tax id first, then name).
+Survivor of a cluster: a live record before a tombstone, for customers the CRM account before
+the ERP customer, then the most recently modified, then the most complete, then the lowest id.
+`canonical_id` is the survivor's `<source>:<record_id>`, the same form dbt falls back to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from quality.compile import CURRENT_ORDER, clean_text, ident, q, raw_table
+from quality.normalize import company_sql, email_sql, person_name_sql, phone_sql, register_udfs
+from quality.tables import SCHEMA, connect, raw_tables
+
+MAX_ROUNDS = 50
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    stream: str
+    source: str
+    space: str
+    fields: dict[str, str]  # name -> JSON path
+    keys: dict[str, str]  # key kind -> SQL over the fields (NULL = no key)
+    priority: int = 0  # lower wins the survivorship within a space
+
+
+def _pair(a: str, b: str) -> str:
+    return f"case when {a} is not null and {b} is not null then {a} || '|' || {b} end"
+
+
+PEOPLE_FIELDS = {"name": "$.name", "email": "$.email", "mobile": "$.mobile", "tel": "$.tel"}
+ENTITIES = [
+    EntitySpec(
+        "crm_leads", "crm", "lead",
+        {**PEOPLE_FIELDS, "company": "$.company"},
+        {
+            "email": email_sql("email"),
+            "mobile": phone_sql("mobile"),
+            "tel": phone_sql("tel"),
+            "name_company": _pair(person_name_sql("name"), company_sql("company")),
+        },
+    ),
+    EntitySpec(
+        "crm_contacts", "crm", "contact",
+        {**PEOPLE_FIELDS, "account_id": "$.account_id"},
+        {
+            "email": email_sql("email"),
+            "mobile": phone_sql("mobile"),
+            "tel": phone_sql("tel"),
+            "name_account": _pair(person_name_sql("name"), "account_id"),
+        },
+    ),
+    EntitySpec(
+        "crm_accounts", "crm", "customer",
+        {"name": "$.name", "tax_id": "$.uniform_social_credit_code"},
+        {"tax_id": "upper(tax_id)", "company": company_sql("name")},
+        priority=0,
+    ),
+    EntitySpec(
+        "erp_customers", "erp", "customer",
+        {"name": "$.name", "tax_id": "$.vat"},
+        {"tax_id": "upper(tax_id)", "company": company_sql("name")},
+        priority=1,
+    ),
+]
+
+
+def _nodes_sql(spec: EntitySpec) -> str:
+    names = list(spec.fields)
+    paths = ", ".join(q(p) for p in spec.fields.values())
+    cols = ", ".join(f"{clean_text(f'_v[{i + 1}]')} as {ident(n)}" for i, n in enumerate(names))
+    filled = " + ".join(f"({ident(n)} is not null)::int" for n in names)
+    return f"""
+        select {q(spec.stream)} as entity, {q(spec.source)} as source, {spec.priority} as priority,
+               _record_id as record_id, _deleted as deleted, _cursor as cursor, {filled} as filled, *
+               exclude (_record_id, _deleted, _cursor)
+        from (
+            select _record_id, _deleted, _cursor, {cols}
+            from (
+                select _record_id, _deleted, _cursor, json_extract_string(_record, [{paths}]) as _v
+                from {raw_table(spec.stream)}
+                qualify row_number() over (partition by _record_id order by {CURRENT_ORDER}) = 1
+            )
+        )
+    """
+
+
+def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tuple[int, int]:
+    """Cluster one space; returns (records, clusters). Leaves temp table `_id_canonical`."""
+    con.execute("create or replace temp table _id_nodes (node bigint, entity varchar, source varchar, "
+                "priority int, record_id varchar, deleted boolean, cursor varchar, filled int)")
+    con.execute("create or replace temp table _id_keys (node bigint, key varchar)")
+    offset = 0
+    for spec in specs:
+        con.execute(f"create or replace temp table _id_src as {_nodes_sql(spec)}")
+        con.execute(
+            f"insert into _id_nodes select {offset} + row_number() over (order by record_id), entity, source, "
+            "priority, record_id, deleted, cursor, filled from _id_src"
+        )
+        key_selects = " union all ".join(
+            f"select {q(kind + ':')} || ({sql}) as key, record_id from _id_src" for kind, sql in spec.keys.items()
+        )
+        con.execute(
+            f"""insert into _id_keys
+            select n.node, k.key from ({key_selects}) k
+            join _id_nodes n on n.record_id = k.record_id and n.entity = {q(spec.stream)}
+            where k.key is not null"""
+        )
+        offset = con.execute("select coalesce(max(node), 0) from _id_nodes").fetchone()[0]
+    con.execute("create or replace temp table _id_labels as select node, node as label from _id_nodes")
+    for _ in range(MAX_ROUNDS):
+        con.execute(
+            """create or replace temp table _id_next as
+            with key_min as (
+                select k.key, min(l.label) as label from _id_keys k join _id_labels l using (node) group by k.key
+            )
+            select l.node, least(l.label, coalesce(min(km.label), l.label)) as label
+            from _id_labels l
+            left join _id_keys k using (node)
+            left join key_min km using (key)
+            group by l.node, l.label"""
+        )
+        changed = con.execute(
+            "select count(*) from _id_next n join _id_labels l using (node) where n.label <> l.label"
+        ).fetchone()[0]
+        con.execute("create or replace temp table _id_labels as select * from _id_next")
+        if changed == 0:
+            break
+    else:
+        raise RuntimeError(f"identity clustering did not converge in {MAX_ROUNDS} rounds")
+    con.execute(
+        """create or replace temp table _id_canonical as
+        select n.entity, n.source, n.record_id,
+               first_value(n.source || ':' || n.record_id) over (
+                   partition by l.label
+                   order by n.deleted, n.priority, try_cast(n.cursor as bigint) desc nulls last,
+                            n.cursor desc nulls last, n.filled desc, n.record_id
+               ) as canonical_id
+        from _id_nodes n join _id_labels l using (node)"""
+    )
+    records, clusters = con.execute(
+        "select count(*), count(distinct canonical_id) from _id_canonical"
+    ).fetchone()
+    return records, clusters
+
+
+def build_identity_map(warehouse: str | Path | duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rebuild `quality.identity_map` for every landed people/customer stream.
+
+    Returns records and distinct canonical ids per space (`lead_records`, `lead_clusters`, ...).
+    """
+    con = connect(warehouse)
+    register_udfs(con)
+    summary: dict[str, int] = {}
+    try:
+        landed = raw_tables(con)
+        spaces: dict[str, list[EntitySpec]] = {}
+        for spec in ENTITIES:
+            if spec.stream in landed:
+                spaces.setdefault(spec.space, []).append(spec)
+        for space, specs in spaces.items():
+            records, clusters = _build_space(con, specs)
+            summary[f"{space}_records"], summary[f"{space}_clusters"] = records, clusters
+            entities = ", ".join(q(s.stream) for s in specs)
+            con.execute("begin")
+            try:
+                con.execute(f"delete from {SCHEMA}.identity_map where entity in ({entities})")
+                con.execute(
+                    f"insert into {SCHEMA}.identity_map select entity, source, record_id, canonical_id from _id_canonical"
+                )
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+        for table in ("_id_nodes", "_id_keys", "_id_src", "_id_labels", "_id_next", "_id_canonical"):
+            con.execute(f"drop table if exists {table}")
+    finally:
+        if not isinstance(warehouse, duckdb.DuckDBPyConnection):
+            con.close()
+    return summary
