@@ -188,7 +188,8 @@ class Spine:
         self.camp.ct = T.START_MS + days_ms(self.camp.start_day) - days_ms(h.int("lead", ids, 3, 20))
         self.camp.lmt = self.camp.ct + days_ms(h.u01("lmt", ids) * 2)
         self.camp.archived = np.zeros(n, bool)
-        self.camp.names += ["budget", "ct", "lmt", "archived"]
+        self.camp.days0 = self.camp.end_day - self.camp.start_day + 1  # planned length: spend per day
+        self.camp.names += ["budget", "ct", "lmt", "archived", "days0"]
 
     def campaign_at(self, channel: np.ndarray, t_ms: np.ndarray) -> np.ndarray:
         """The campaign of a channel running at an instant."""

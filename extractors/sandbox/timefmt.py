@@ -31,7 +31,8 @@ def as_of_ms(epoch: int) -> int:
 
 
 def ms_to_iso(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """ISO-8601 in Asia/Shanghai, e.g. `2026-10-31T23:59:59+08:00` (the contract's as_of form)."""
+    return dt.datetime.fromtimestamp(ms / 1000, SHANGHAI).isoformat(timespec="seconds")
 
 
 def iso_utc(ms: np.ndarray) -> list[str]:

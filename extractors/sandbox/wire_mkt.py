@@ -60,7 +60,7 @@ class MktWire:
         M, C = self.s.metrics, self.s.camp
         h = Hasher(self.seed, "mkt_campaign_daily_metrics")
         camp = M.camp[idx]
-        days = (C.end_day[camp] - C.start_day[camp] + 1)
+        days = C.days0[camp]
         spend = np.round(C.budget[camp] / days * (0.6 + 0.8 * h.u01("spend", idx))).astype(np.int64)
         impressions = np.round(spend / 100 * (3 + 20 * h.u01("imp", idx))).astype(np.int64)
         clicks = np.round(impressions * (0.005 + 0.03 * h.u01("ctr", idx))).astype(np.int64)
