@@ -1,0 +1,123 @@
+"""Build a warehouse for the dbt tests: land a sandbox World, fake a correct quality gate, run dbt.
+
+The quality tables are filled from the truth manifest (what the sandbox broke on purpose and its
+identity clusters), so these tests isolate dbt: given a correct quality gate, do the marts
+reproduce the truth figures?
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import duckdb
+
+from extractors.landing import ensure_raw_table, land_records
+from extractors.sandbox.world import World
+from extractors.streams import STREAMS, record_keys
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_BIN = Path(sys.executable).with_name("dbt")
+
+# Defect kinds a correct quality gate quarantines (error-level rules); the truth figures leave
+# these records out. Identity duplicates, deletes and late updates are handled downstream.
+ERROR_DEFECT_KINDS = ("missing_required", "invalid_value", "orphan")
+
+QUALITY_DDL = [
+    "create schema if not exists {schema}",
+    """create table if not exists {schema}.quarantine_current (
+        stream varchar not null, record_id varchar not null, rule varchar not null,
+        severity varchar not null, reason varchar)""",
+    """create table if not exists {schema}.identity_map (
+        entity varchar not null, source varchar not null, record_id varchar not null,
+        canonical_id varchar not null)""",
+]
+
+RAW_COLUMNS = ["_source", "_stream", "_batch_id", "_extracted_at", "_record_id", "_cursor", "_deleted", "_record"]
+
+
+def land_world(con: duckdb.DuckDBPyConnection, seed: int, scale: float) -> dict:
+    """Every stream of the World into raw.*; every contract table exists (empty if not served)."""
+    world = World(seed=seed, scale=scale)
+    for stream in world.streams():
+        land_records(con, stream, world.pages(stream), source=world.source(stream), keys=record_keys(stream))
+    for stream in STREAMS:
+        ensure_raw_table(con, stream)
+    return world.truth()
+
+
+def quarantine_rows(truth: Mapping) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for kind in ERROR_DEFECT_KINDS:
+        for stream, ids in truth["defects"].get(kind, {}).items():
+            rows += [(stream, str(i), kind, "error", f"sandbox injected {kind}") for i in ids]
+    return rows
+
+
+def identity_rows(con: duckdb.DuckDBPyConnection, truth: Mapping) -> list[tuple[str, str, str, str]]:
+    """One row per current lead, contact, account and ERP customer, as the quality layer writes it."""
+    canonical: dict[tuple[str, str], str] = {}
+    for stream in ("crm_leads", "crm_contacts"):
+        for cluster in truth["clusters"].get(stream, []):
+            head = min(str(i) for i in cluster)
+            canonical.update({(stream, str(i)): head for i in cluster})
+    for account_id, customer_id, _how in truth["links"]["account_customer"]:
+        canonical[("erp_customers", str(customer_id))] = str(account_id)
+    rows = []
+    for stream, source in (("crm_leads", "crm"), ("crm_contacts", "crm"), ("crm_accounts", "crm"),
+                           ("erp_customers", "erp")):
+        ids = [r[0] for r in con.execute(f"select distinct _record_id from raw.{stream}").fetchall()]
+        rows += [(stream, source, i, canonical.get((stream, i), i)) for i in ids]
+    return rows
+
+
+def write_quality_tables(con: duckdb.DuckDBPyConnection, truth: Mapping) -> None:
+    for statement in QUALITY_DDL:
+        con.execute(statement.format(schema="quality"))
+    con.executemany("insert into quality.quarantine_current values (?, ?, ?, ?, ?)", quarantine_rows(truth))
+    con.executemany("insert into quality.identity_map values (?, ?, ?, ?)", identity_rows(con, truth))
+
+
+def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> subprocess.CompletedProcess:
+    """One dbt command in a subprocess; target/ and logs/ go to `work_dir` so runs never collide."""
+    cmd = [str(DBT_BIN), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+           "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+    result = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600)
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-60:])
+        raise AssertionError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{tail}\n{result.stderr[-2000:]}")
+    return result
+
+
+def copy_to_postgres(con: duckdb.DuckDBPyConnection, pg, schemas: Mapping[str, str]) -> None:
+    """raw.* and quality.* from DuckDB into fresh Postgres schemas (COPY; `_record` as jsonb)."""
+    with pg.cursor() as cur:
+        for schema in schemas.values():
+            cur.execute(f"create schema {schema}")
+        for (table,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by 1"
+        ).fetchall():
+            cur.execute(
+                f"create table {schemas['raw']}.{table} (_source varchar, _stream varchar, _batch_id varchar, "
+                "_extracted_at timestamp, _record_id varchar, _cursor varchar, _deleted boolean, _record jsonb)"
+            )
+            _copy(con, cur, f"select {', '.join(RAW_COLUMNS)} from raw.{table}", f"{schemas['raw']}.{table}")
+        for statement in QUALITY_DDL[1:]:
+            cur.execute(statement.format(schema=schemas["quality"]))
+        for table in ("quarantine_current", "identity_map"):
+            _copy(con, cur, f"select * from quality.{table}", f"{schemas['quality']}.{table}")
+    pg.commit()
+
+
+def _copy(con: duckdb.DuckDBPyConnection, cur, query: str, target: str) -> None:
+    frame = con.execute(query).df()
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, header=False)
+    buffer.seek(0)
+    cur.copy_expert(f"copy {target} from stdin with (format csv)", buffer)

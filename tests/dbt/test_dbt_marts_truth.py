@@ -1,0 +1,75 @@
+"""The marts built on DuckDB reproduce the sandbox's truth figures exactly (contract section 6)."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+
+import duckdb
+
+import dbt_harness as harness
+
+
+def test_distinct_people(duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict) -> None:
+    (people,) = duckdb_con.execute("select distinct_people from marts.sales_kpi_summary").fetchone()
+    assert people == duckdb_build["truth"]["figures"]["distinct_people"]
+
+
+def test_funnel_by_channel(duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict) -> None:
+    rows = duckdb_con.execute(
+        "select channel, leads, mql, sql, opportunity, won from marts.lead_funnel_by_channel"
+    ).fetchall()
+    got = {r[0]: dict(zip(["leads", "mql", "sql", "opportunity", "won"], r[1:])) for r in rows}
+    expected = {c: f for c, f in duckdb_build["truth"]["figures"]["funnel_by_channel"].items() if f["leads"]}
+    assert got == expected
+
+
+def test_won_revenue_by_month(duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict) -> None:
+    rows = duckdb_con.execute("select close_month, won_revenue_cny from marts.won_revenue_by_month").fetchall()
+    got = {month: f"{amount:.2f}" for month, amount in rows}
+    assert got == duckdb_build["truth"]["figures"]["won_revenue_by_month"]
+    assert all(isinstance(amount, Decimal) for _, amount in rows), "money must be exact decimals"
+
+
+def test_win_rate(duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict) -> None:
+    figures = duckdb_build["truth"]["figures"]
+    won, lost, rate = duckdb_con.execute("select won_deals, lost_deals, win_rate from marts.sales_kpi_summary").fetchone()
+    assert (won, lost) == (figures["won"], figures["lost"])
+    assert f"{rate:.4f}" == figures["win_rate"]
+
+
+def test_fx_seed_matches_truth_rates(duckdb_build: dict) -> None:
+    with open(harness.DBT_PROJECT_DIR / "seeds" / "fx_rates.csv", newline="") as f:
+        seed = {row["currency"]: Decimal(row["rate_to_cny"]) for row in csv.DictReader(f)}
+    truth = {c: Decimal(r) for c, r in duckdb_build["truth"]["figures"]["fx_rates_to_cny"].items()}
+    assert seed == truth
+
+
+def test_staging_excludes_quarantine_and_flags_tombstones(
+    duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict
+) -> None:
+    defects = duckdb_build["truth"]["defects"]
+    quarantined = set(map(str, defects["missing_required"]["crm_leads"]))
+    lead_ids = {r[0] for r in duckdb_con.execute("select lead_id from staging.stg_crm__leads").fetchall()}
+    assert quarantined and not quarantined & lead_ids
+    deleted = {r[0] for r in duckdb_con.execute("select lead_id from staging.stg_crm__leads where is_deleted").fetchall()}
+    assert deleted == set(map(str, defects["deleted"]["crm_leads"])) - quarantined
+
+
+def test_staging_keeps_latest_version_once(duckdb_con: duckdb.DuckDBPyConnection) -> None:
+    raw, staged = duckdb_con.execute(
+        """select (select count(distinct _record_id) from raw.mkt_form_submissions),
+                  (select count(*) from staging.stg_marketing__form_submissions)"""
+    ).fetchone()
+    assert raw == staged
+
+
+def test_won_revenue_reconciles_across_marts(duckdb_con: duckdb.DuckDBPyConnection) -> None:
+    monthly, summary, by_rep, funnel = duckdb_con.execute(
+        """select (select sum(won_revenue_cny) from marts.won_revenue_by_month),
+                  (select won_revenue_cny from marts.sales_kpi_summary),
+                  (select sum(won_amount_cny) from marts.pipeline_kpis_by_rep),
+                  (select sum(won_amount_cny) from marts.lead_funnel_by_channel)"""
+    ).fetchone()
+    assert monthly == summary == by_rep
+    assert 0 < funnel <= summary
