@@ -1,8 +1,9 @@
 """Identity resolution: which current records are the same person or the same customer.
 
-Records become nodes, normalised identifiers become keys (email, E.164 phone, person name +
-company, tax id, company name); records sharing a key are linked, and the connected
-components are the identity clusters. Everything runs in DuckDB SQL: the normalisers have SQL
+Records become nodes, normalised identifiers become keys: strong keys (email, E.164 phone,
+tax id) link any records that share them, and the connected components are the identity
+clusters; weak keys (person name + company, company name) only attach records that have no
+strong key, and only to a single cluster. Everything runs in DuckDB SQL: the normalisers have SQL
 twins (quality/normalize.py) and components come from min-label propagation over the
 record-key table, which converges in as many rounds as the longest chain of links (2-3 here).
 Splink would add probabilistic matching, but every duplicate we must catch shares at least one
@@ -35,7 +36,8 @@ class EntitySpec:
     source: str
     space: str
     fields: dict[str, str]  # name -> JSON path
-    keys: dict[str, str]  # key kind -> SQL over the fields (NULL = no key)
+    keys: dict[str, str]  # strong key kind -> SQL over the fields (NULL = no key)
+    weak_keys: dict[str, str]  # used only by records that have no strong key
     priority: int = 0  # lower wins the survivorship within a space
 
 
@@ -48,33 +50,27 @@ ENTITIES = [
     EntitySpec(
         "crm_leads", "crm", "lead",
         {**PEOPLE_FIELDS, "company": "$.company"},
-        {
-            "email": email_sql("email"),
-            "mobile": phone_sql("mobile"),
-            "tel": phone_sql("tel"),
-            "name_company": _pair(person_name_sql("name"), company_sql("company")),
-        },
+        {"email": email_sql("email"), "mobile": phone_sql("mobile"), "tel": phone_sql("tel")},
+        {"name_company": _pair(person_name_sql("name"), company_sql("company"))},
     ),
     EntitySpec(
         "crm_contacts", "crm", "contact",
         {**PEOPLE_FIELDS, "account_id": "$.account_id"},
-        {
-            "email": email_sql("email"),
-            "mobile": phone_sql("mobile"),
-            "tel": phone_sql("tel"),
-            "name_account": _pair(person_name_sql("name"), "account_id"),
-        },
+        {"email": email_sql("email"), "mobile": phone_sql("mobile"), "tel": phone_sql("tel")},
+        {"name_account": _pair(person_name_sql("name"), "account_id")},
     ),
     EntitySpec(
         "crm_accounts", "crm", "customer",
         {"name": "$.name", "tax_id": "$.uniform_social_credit_code"},
-        {"tax_id": "upper(tax_id)", "company": company_sql("name")},
+        {"tax_id": "upper(tax_id)"},
+        {"company": company_sql("name")},
         priority=0,
     ),
     EntitySpec(
         "erp_customers", "erp", "customer",
         {"name": "$.name", "tax_id": "$.vat"},
-        {"tax_id": "upper(tax_id)", "company": company_sql("name")},
+        {"tax_id": "upper(tax_id)"},
+        {"company": company_sql("name")},
         priority=1,
     ),
 ]
@@ -105,6 +101,7 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
     con.execute("create or replace temp table _id_nodes (node bigint, entity varchar, source varchar, "
                 "priority int, record_id varchar, deleted boolean, cursor varchar, filled int)")
     con.execute("create or replace temp table _id_keys (node bigint, key varchar)")
+    con.execute("create or replace temp table _id_weak (node bigint, key varchar)")
     offset = 0
     for spec in specs:
         con.execute(f"create or replace temp table _id_src as {_nodes_sql(spec)}")
@@ -112,15 +109,16 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
             f"insert into _id_nodes select {offset} + row_number() over (order by record_id), entity, source, "
             "priority, record_id, deleted, cursor, filled from _id_src"
         )
-        key_selects = " union all ".join(
-            f"select {q(kind + ':')} || ({sql}) as key, record_id from _id_src" for kind, sql in spec.keys.items()
-        )
-        con.execute(
-            f"""insert into _id_keys
-            select n.node, k.key from ({key_selects}) k
-            join _id_nodes n on n.record_id = k.record_id and n.entity = {q(spec.stream)}
-            where k.key is not null"""
-        )
+        for table, keys in (("_id_keys", spec.keys), ("_id_weak", spec.weak_keys)):
+            key_selects = " union all ".join(
+                f"select {q(kind + ':')} || ({sql}) as key, record_id from _id_src" for kind, sql in keys.items()
+            )
+            con.execute(
+                f"""insert into {table}
+                select n.node, k.key from ({key_selects}) k
+                join _id_nodes n on n.record_id = k.record_id and n.entity = {q(spec.stream)}
+                where k.key is not null"""
+            )
         offset = con.execute("select coalesce(max(node), 0) from _id_nodes").fetchone()[0]
     con.execute("create or replace temp table _id_labels as select node, node as label from _id_nodes")
     for _ in range(MAX_ROUNDS):
@@ -143,6 +141,7 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
             break
     else:
         raise RuntimeError(f"identity clustering did not converge in {MAX_ROUNDS} rounds")
+    _attach_weak(con)
     con.execute(
         """create or replace temp table _id_canonical as
         select n.entity, n.source, n.record_id,
@@ -157,6 +156,41 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
         "select count(*), count(distinct canonical_id) from _id_canonical"
     ).fetchone()
     return records, clusters
+
+
+def _attach_weak(con: duckdb.DuckDBPyConnection) -> None:
+    """Records without any strong key (a lead with neither email nor phone) join by a weak key.
+
+    Weak keys (person name + company) are not unique in the world: two people of one name work
+    at one company. So a weak key only attaches a record that has nothing better, and only when
+    it points at a single cluster; weak-only records sharing a weak key cluster together.
+    """
+    con.execute(
+        """create or replace temp table _id_weak_only as
+        select w.node, w.key from _id_weak w where not exists (select 1 from _id_keys k where k.node = w.node)"""
+    )
+    con.execute(
+        """create or replace temp table _id_adopt as
+        with strong_by_key as (
+            select w.key, min(l.label) as label, count(distinct l.label) as labels
+            from _id_weak w join _id_labels l using (node)
+            where exists (select 1 from _id_keys k where k.node = w.node)
+            group by w.key
+        ), weak_by_key as (
+            select key, min(node) as label from _id_weak_only group by key
+        )
+        select o.node,
+               case when count(distinct s.label) = 1 and max(s.labels) = 1 then min(s.label)
+                    when count(s.label) = 0 then min(wk.label) end as label
+        from _id_weak_only o
+        left join strong_by_key s using (key)
+        left join weak_by_key wk using (key)
+        group by o.node"""
+    )
+    con.execute(
+        """update _id_labels set label = a.label from _id_adopt a
+        where _id_labels.node = a.node and a.label is not null"""
+    )
 
 
 def build_identity_map(warehouse: str | Path | duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -187,7 +221,8 @@ def build_identity_map(warehouse: str | Path | duckdb.DuckDBPyConnection) -> dic
             except BaseException:
                 con.execute("rollback")
                 raise
-        for table in ("_id_nodes", "_id_keys", "_id_src", "_id_labels", "_id_next", "_id_canonical"):
+        for table in ("_id_nodes", "_id_keys", "_id_weak", "_id_weak_only", "_id_adopt", "_id_src", "_id_labels",
+                      "_id_next", "_id_canonical"):
             con.execute(f"drop table if exists {table}")
     finally:
         if not isinstance(warehouse, duckdb.DuckDBPyConnection):
