@@ -1,6 +1,5 @@
 """Jobs, schedules and sensors: when the assets run."""
 
-from __future__ import annotations
 
 import os
 

@@ -16,17 +16,6 @@ from orchestration import paths
 
 console = Console()
 
-# The sandbox's published credentials (docs/source_contract.md); a real tenant's come from the environment.
-SANDBOX_ENV = {
-    "FXIAOKE_APP_ID": "FSAID_sandbox",
-    "FXIAOKE_APP_SECRET": "sandbox-secret",
-    "FXIAOKE_PERMANENT_CODE": "sandbox-code",
-    "HUBSPOT_ACCESS_TOKEN": "sandbox-token",
-    "ODOO_DB": "sandbox",
-    "ODOO_LOGIN": "sync@sandbox",
-    "ODOO_API_KEY": "sandbox-key",
-}
-BASE_URL_VARS = ("SFA_CRM_BASE_URL", "SFA_MARKETING_BASE_URL", "SFA_ERP_BASE_URL")
 
 
 def ensure_dagster_home() -> Path:
@@ -41,12 +30,14 @@ def ensure_dagster_home() -> Path:
 
 @contextlib.contextmanager
 def sandbox_sources(seed: int, scale: float, faults: str) -> Iterator[dict]:
+    from extractors.config import SANDBOX_URL_ENV
     from extractors.sandbox.process import SandboxProcess
 
     truth = paths.truth_path()
     truth.parent.mkdir(parents=True, exist_ok=True)
     with SandboxProcess(seed=seed, scale=scale, faults=faults, truth_path=truth) as sandbox:
-        env = {**SANDBOX_ENV, **{var: sandbox.url for var in BASE_URL_VARS}}
+        # The sandbox's published credentials and URL for this run only; a real tenant's come from the env.
+        env = {**sandbox.env(), SANDBOX_URL_ENV: sandbox.url}
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

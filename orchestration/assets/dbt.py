@@ -1,9 +1,10 @@
 """dbt models as Dagster assets; dbt sources map onto the raw and quality assets upstream."""
 
-from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -12,6 +13,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
 
 DBT_TARGET = os.environ.get("SFA_DBT_TARGET", "duckdb")
+# The dbt beside this interpreter, so nothing depends on an activated virtualenv or on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
@@ -20,12 +23,30 @@ dbt_project = DbtProject(
 )
 
 
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, target=DBT_TARGET, dbt_executable=DBT_EXECUTABLE)
+
+
+def _manifest_is_current() -> bool:
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return False
+    built = manifest.stat().st_mtime
+    sources = [DBT_PROJECT_DIR / d for d in ("models", "macros", "seeds", "snapshots", "tests")]
+    newest = max(
+        (p.stat().st_mtime for d in sources if d.exists() for p in d.rglob("*") if p.is_file()),
+        default=0.0,
+    )
+    return built >= max(newest, (DBT_PROJECT_DIR / "dbt_project.yml").stat().st_mtime)
+
+
 def _ensure_manifest() -> None:
-    """A fresh clone has no target/manifest.json; parsing is cheap and needs no warehouse."""
-    if dbt_project.manifest_path.exists():
+    """A fresh clone has no target/manifest.json, and an edited project a stale one; parsing is
+    cheap and needs no warehouse."""
+    if _manifest_is_current():
         return
     os.environ.setdefault("SFA_WAREHOUSE", str(warehouse_path()))
-    DbtCliResource(project_dir=dbt_project, target=DBT_TARGET).cli(
+    dbt_resource().cli(
         ["parse", "--quiet"], target_path=dbt_project.target_path
     ).wait()
 
@@ -40,12 +61,18 @@ class SfaDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "source":
             table = dbt_resource_props.get("identifier") or dbt_resource_props["name"]
             return dg.AssetKey([dbt_resource_props["schema"], table])
-        return super().get_asset_key(dbt_resource_props)
+        return dg.AssetKey([_layer(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        layer = fqn[1] if len(fqn) > 2 else "dbt"
-        return f"dbt_{layer}"
+        return f"dbt_{_layer(dbt_resource_props)}"
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    """staging / intermediate / marts for models (their folder), else seeds / snapshots."""
+    if props["resource_type"] == "model":
+        fqn = props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "models"
+    return f"{props['resource_type']}s"
 
 
 @dbt_assets(
