@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from quality.compile import CURRENT_ORDER, clean_text, ident, q, raw_table
-from quality.normalize import company_sql, email_sql, person_name_sql, phone_sql, register_udfs
+from quality.normalize import company_sql, email_sql, person_name_sql, phone_fast_sql, phone_map, register_udfs
 from quality.tables import SCHEMA, connect, raw_tables
 
 MAX_ROUNDS = 50
@@ -36,6 +36,7 @@ class EntitySpec:
     source: str
     space: str
     fields: dict[str, str]  # name -> JSON path
+    phones: tuple[str, ...]  # fields normalised to E.164 into `<field>_e164`
     keys: dict[str, str]  # strong key kind -> SQL over the fields (NULL = no key)
     weak_keys: dict[str, str]  # used only by records that have no strong key
     priority: int = 0  # lower wins the survivorship within a space
@@ -50,18 +51,21 @@ ENTITIES = [
     EntitySpec(
         "crm_leads", "crm", "lead",
         {**PEOPLE_FIELDS, "company": "$.company"},
-        {"email": email_sql("email"), "mobile": phone_sql("mobile"), "tel": phone_sql("tel")},
+        ("mobile", "tel"),
+        {"email": email_sql("email"), "mobile": "mobile_e164", "tel": "tel_e164"},
         {"name_company": _pair(person_name_sql("name"), company_sql("company"))},
     ),
     EntitySpec(
         "crm_contacts", "crm", "contact",
         {**PEOPLE_FIELDS, "account_id": "$.account_id"},
-        {"email": email_sql("email"), "mobile": phone_sql("mobile"), "tel": phone_sql("tel")},
+        ("mobile", "tel"),
+        {"email": email_sql("email"), "mobile": "mobile_e164", "tel": "tel_e164"},
         {"name_account": _pair(person_name_sql("name"), "account_id")},
     ),
     EntitySpec(
         "crm_accounts", "crm", "customer",
         {"name": "$.name", "tax_id": "$.uniform_social_credit_code"},
+        (),
         {"tax_id": "upper(tax_id)"},
         {"company": company_sql("name")},
         priority=0,
@@ -69,6 +73,7 @@ ENTITIES = [
     EntitySpec(
         "erp_customers", "erp", "customer",
         {"name": "$.name", "tax_id": "$.vat"},
+        (),
         {"tax_id": "upper(tax_id)"},
         {"company": company_sql("name")},
         priority=1,
@@ -96,6 +101,21 @@ def _nodes_sql(spec: EntitySpec) -> str:
     """
 
 
+def _add_phones(con: duckdb.DuckDBPyConnection, spec: EntitySpec) -> None:
+    if not spec.phones:
+        return
+    raws = " union all ".join(f"select {ident(f)} as raw from _id_src" for f in spec.phones)
+    phone_map(con, raws, "_id_phone_map")
+    cols = ", ".join(
+        f"coalesce({phone_fast_sql(f's.{ident(f)}')}, m{i}.e164) as {ident(f + '_e164')}"
+        for i, f in enumerate(spec.phones)
+    )
+    joins = " ".join(
+        f"left join _id_phone_map m{i} on m{i}.raw = s.{ident(f)}" for i, f in enumerate(spec.phones)
+    )
+    con.execute(f"create or replace temp table _id_src as select s.*, {cols} from _id_src s {joins}")
+
+
 def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tuple[int, int]:
     """Cluster one space; returns (records, clusters). Leaves temp table `_id_canonical`."""
     con.execute("create or replace temp table _id_nodes (node bigint, entity varchar, source varchar, "
@@ -105,6 +125,7 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
     offset = 0
     for spec in specs:
         con.execute(f"create or replace temp table _id_src as {_nodes_sql(spec)}")
+        _add_phones(con, spec)
         con.execute(
             f"insert into _id_nodes select {offset} + row_number() over (order by record_id), entity, source, "
             "priority, record_id, deleted, cursor, filled from _id_src"
@@ -222,7 +243,7 @@ def build_identity_map(warehouse: str | Path | duckdb.DuckDBPyConnection) -> dic
                 con.execute("rollback")
                 raise
         for table in ("_id_nodes", "_id_keys", "_id_weak", "_id_weak_only", "_id_adopt", "_id_src", "_id_labels",
-                      "_id_next", "_id_canonical"):
+                      "_id_next", "_id_canonical", "_id_phone_map"):
             con.execute(f"drop table if exists {table}")
     finally:
         if not isinstance(warehouse, duckdb.DuckDBPyConnection):

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import duckdb
 import phonenumbers
+import pyarrow as pa
 
 DEFAULT_REGION = "CN"
 
@@ -106,7 +107,11 @@ def _lit(text: str) -> str:
 
 
 def nfkc_sql(expr: str) -> str:
-    return f"translate({expr}, {_lit(_FULL)}, {_lit(_HALF)})"
+    # translate() is slow in DuckDB; only the rare rows with full-width characters pay for it.
+    return (
+        f"case when regexp_matches({expr}, '[\\x{{ff01}}-\\x{{ff5e}}\\x{{3000}}]') "
+        f"then translate({expr}, {_lit(_FULL)}, {_lit(_HALF)}) else {expr} end"
+    )
 
 
 def email_sql(expr: str) -> str:
@@ -130,32 +135,55 @@ def company_sql(expr: str) -> str:
     return f"nullif(regexp_replace({value}, '[^\\p{{L}}\\p{{N}}]+', '', 'g'), '')"
 
 
+def phone_fast_sql(expr: str) -> str:
+    """The SQL part of phone normalisation: Chinese mobiles (the bulk), else NULL.
+
+    Keeping only digits and '+', a Chinese mobile is 11 digits starting 1[3-9], optionally
+    after +86 / 0086 / 86 and a trunk 0.
+    """
+    compact = f"regexp_replace(replace({nfkc_sql(expr)}, '(0)', ''), '[^0-9+]', '', 'g')"
+    mobile = f"regexp_extract({compact}, '^(?:\\+86|0086|86)?0?(1[3-9][0-9]{{9}})$', 1)"
+    return f"nullif('+86' || {mobile}, '+86')"
+
+
 def phone_sql(expr: str, udf: str = "sfa_normalize_phone") -> str:
-    """Chinese mobiles (the bulk) are settled in SQL; every other number goes to phonenumbers."""
-    text = f"replace({nfkc_sql(expr)}, '(0)', '')"
-    digits = f"regexp_replace({text}, '[^0-9]', '', 'g')"
-    mobile = f"regexp_extract({digits}, '^(?:0086|86)?0?(1[3-9][0-9]{{9}})$', 1)"
-    # Digits only, "+86"/"0086"/"86"/"0" prefixes: anything else (letters, "+65 ...") is not ours.
-    plain = f"regexp_full_match({text}, '[\\s()+\\-.0-9]*')"
-    prefixed = f"(not regexp_matches({text}, '\\+') or regexp_matches({text}, '^[\\s(]*\\+[\\s(]*86'))"
-    return f"""case
-        when {expr} is null or trim({expr}) = '' then null
-        when {plain} and {prefixed} and {mobile} <> '' then '+86' || {mobile}
-        else {udf}({expr})
-    end"""
+    """Fast path in SQL, phonenumbers (UDF) for the rest. For bulk work prefer `phone_map`:
+    DuckDB calls a UDF inside CASE/COALESCE in tiny batches."""
+    return f"coalesce({phone_fast_sql(expr)}, case when nullif(trim({expr}), '') is not null then {udf}({expr}) end)"
+
+
+def phone_map(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
+    """`table(raw, e164)` for the distinct numbers of `source_sql` (one column `raw`) that the
+    SQL fast path does not settle, normalised by phonenumbers in whole Arrow batches."""
+    register_udfs(con)
+    con.execute(
+        f"""create or replace temp table {table} as
+        select raw, sfa_normalize_phone(raw) as e164 from (
+            select distinct raw from ({source_sql})
+            where nullif(trim(raw), '') is not null and {phone_fast_sql('raw')} is null
+        )"""
+    )
+
+
+def _phone_batch(values: pa.Array) -> pa.Array:
+    return pa.array([normalize_phone(v) for v in values.to_pylist()], pa.string())
 
 
 def register_udfs(con: duckdb.DuckDBPyConnection) -> None:
-    """`sfa_normalize_phone(varchar) -> varchar` backed by phonenumbers (idempotent)."""
+    """`sfa_normalize_phone(varchar) -> varchar` backed by phonenumbers (idempotent).
+
+    Vectorised (Arrow batches): a per-row Python UDF costs more than phonenumbers itself.
+    """
     try:
         con.create_function(
             "sfa_normalize_phone",
-            lambda raw: normalize_phone(raw),
+            _phone_batch,
             [duckdb.sqltype("VARCHAR")],
             duckdb.sqltype("VARCHAR"),
+            type="arrow",
             null_handling="special",
             side_effects=False,
         )
-    except duckdb.Error as exc:  # already registered on this connection
-        if "already exists" not in str(exc):
+    except (duckdb.Error, duckdb.NotImplementedException) as exc:  # already registered here
+        if "already" not in str(exc):
             raise

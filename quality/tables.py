@@ -73,6 +73,7 @@ def connect(warehouse: str | Path | duckdb.DuckDBPyConnection) -> duckdb.DuckDBP
     con = warehouse if isinstance(warehouse, duckdb.DuckDBPyConnection) else duckdb.connect(str(warehouse))
     con.execute(f"set memory_limit = '{os.environ.get('SFA_QUALITY_MEMORY_LIMIT', '1GB')}'")
     con.execute("set TimeZone = 'UTC'")
+    con.execute("set enable_progress_bar = false")
     for statement in DDL:
         con.execute(statement)
     return con
