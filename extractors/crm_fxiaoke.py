@@ -29,6 +29,7 @@ CONFIG_CODES = {
 }
 QUOTA_CODES = {30002: "daily quota used up", 30003: "no API quota bought"}
 TOKEN_EXPIRED = 20016
+TOKEN_REFRESHES = 3
 
 
 class TokenExpired(SourceError):
@@ -97,12 +98,20 @@ class FxiaokeClient:
         return auth
 
     def call(self, path: str, body: dict[str, Any], what: str = "") -> dict[str, Any]:
-        """POST with the token in the body; on 20016 fetch a new token and retry once."""
-        try:
-            return self.http.request_json("POST", path, json={**self._auth(), **body}, check=_check, what=what)
-        except TokenExpired:
-            auth = self._auth(force=True)
-            return self.http.request_json("POST", path, json={**auth, **body}, check=_check, what=what)
+        """POST with the token in the body; on 20016 fetch a new token and retry.
+
+        Normally once; a token that is refused again right after a refresh is retried up to
+        `TOKEN_REFRESHES` times (a gateway can drop fresh tokens too) before giving up.
+        """
+        auth = self._auth()
+        for refresh in range(TOKEN_REFRESHES + 1):
+            try:
+                return self.http.request_json("POST", path, json={**auth, **body}, check=_check, what=what)
+            except TokenExpired:
+                if refresh == TOKEN_REFRESHES:
+                    raise
+                auth = self._auth(force=True)
+        raise AssertionError("unreachable")
 
     # -- streams -----------------------------------------------------------------------------
     def read(self, stream: Stream, since: str | None, resume: dict | None) -> Iterator[Page]:

@@ -20,7 +20,7 @@ from extractors.crm_fxiaoke import FxiaokeClient
 from extractors.extract import extract_source, extract_stream
 from extractors.streams import SOURCES, STREAMS, get_stream
 
-SandboxProcess = pytest.importorskip("extractors.sandbox.process").SandboxProcess
+from extractors.sandbox import SandboxProcess  # noqa: E402
 
 ROOT = Path(__file__).parents[2]
 SEED = 11
@@ -180,3 +180,15 @@ def test_expired_token_is_refreshed_and_retried(tmp_path: Path) -> None:
         slow = _config(sb.url, **{"crm.rate_limit_per_second": 8})
         result = extract_stream("crm_leads", slow, wh)
         assert result.rows_landed == sb.truth()["served_counts"]["crm_leads"]
+
+
+@pytest.mark.parametrize("faults", ["flaky"])
+def test_faulty_sandbox_still_lands_exactly_the_truth(tmp_path: Path, faults: str) -> None:
+    wh = str(tmp_path / "wh.duckdb")
+    with SandboxProcess(SEED, SCALE, faults=faults, truth_path=str(tmp_path / "truth.json")) as sb:
+        cfg = _config(sb.url, **{f"{s}.retry.wait_initial_seconds": 0.05 for s in SOURCES})
+        _extract_all(cfg, wh)
+        truth = sb.truth()
+    assert _counts(wh) == {t: truth["served_counts"][t] for t in STREAMS}
+    served = truth["faults_served"]
+    assert sum(n for kind, n in served.items() if kind != "slow") >= 3  # faults really happened
