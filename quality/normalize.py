@@ -154,15 +154,23 @@ def phone_sql(expr: str, udf: str = "sfa_normalize_phone") -> str:
 
 def phone_map(con: duckdb.DuckDBPyConnection, source_sql: str, table: str) -> None:
     """`table(raw, e164)` for the distinct numbers of `source_sql` (one column `raw`) that the
-    SQL fast path does not settle, normalised by phonenumbers in whole Arrow batches."""
-    register_udfs(con)
-    con.execute(
-        f"""create or replace temp table {table} as
-        select raw, sfa_normalize_phone(raw) as e164 from (
-            select distinct raw from ({source_sql})
-            where nullif(trim(raw), '') is not null and {phone_fast_sql('raw')} is null
-        )"""
+    SQL fast path does not settle (foreign numbers, landlines), normalised by phonenumbers.
+
+    Only those distinct leftovers come to Python, as one Arrow column; a UDF would be called
+    by DuckDB in small batches and costs far more than phonenumbers itself.
+    """
+    raws = con.sql(
+        f"""select distinct raw from ({source_sql})
+        where nullif(trim(raw), '') is not null and {phone_fast_sql('raw')} is null"""
+    ).to_arrow_table().column("raw").to_pylist()
+    mapping = pa.table(
+        {"raw": pa.array(raws, pa.string()), "e164": pa.array([normalize_phone(r) for r in raws], pa.string())}
     )
+    con.register("_phone_map_arrow", mapping)
+    try:
+        con.execute(f"create or replace temp table {table} as select * from _phone_map_arrow")
+    finally:
+        con.unregister("_phone_map_arrow")
 
 
 def _phone_batch(values: pa.Array) -> pa.Array:
