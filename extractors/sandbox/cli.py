@@ -37,13 +37,14 @@ def serve(
     token_ttl: int | None = typer.Option(None, help="CRM token lifetime in seconds (default 7200)."),
     ready_file: Path | None = typer.Option(None, help='Write {"url","port","pid"} JSON here once listening.'),
     verbose: bool = typer.Option(False, help="Log every request to stderr."),
+    cache_mb: int = typer.Option(192, help="Budget for cached serialised pages (repeat pulls are cheap)."),
 ) -> None:
     """Serve all three APIs from one port until SIGTERM/SIGINT."""
     if faults not in PROFILES:
         raise typer.BadParameter(f"--faults must be one of {', '.join(PROFILES)}")
     world = World(seed, scale)
     server = make_server(world, host=host, port=port, faults=faults, token_ttl=token_ttl, truth_path=truth,
-                         verbose=verbose)
+                         verbose=verbose, cache_mb=cache_mb)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

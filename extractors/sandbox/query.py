@@ -28,9 +28,12 @@ class QueryError(ValueError):
 
 
 class RowCache:
-    def __init__(self, size: int = 32) -> None:
+    """Result row arrays of recent queries, bounded by bytes (a 3M-row result is 24 MB)."""
+
+    def __init__(self, budget: int = 96 << 20) -> None:
         self._d: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._size = size
+        self._budget = budget
+        self._used = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
@@ -41,14 +44,18 @@ class RowCache:
                 return got
         got = make()
         with self._lock:
-            self._d[key] = got
-            while len(self._d) > self._size:
-                self._d.popitem(last=False)
+            if key not in self._d:
+                self._d[key] = got
+                self._used += got.nbytes
+            while self._used > self._budget and len(self._d) > 1:
+                _, old = self._d.popitem(last=False)
+                self._used -= old.nbytes
         return got
 
     def clear(self) -> None:
         with self._lock:
             self._d.clear()
+            self._used = 0
 
 
 def _freeze(x: Any) -> Any:

@@ -29,7 +29,7 @@ from .query import Engine, QueryError
 from .wire_crm import API_NAMES, CUSTOM_OBJECTS
 from .wire_erp import MODELS
 from .wire_mkt import PATHS
-from .world import BLOCK, World
+from .world import World
 
 # Sandbox credentials (contract section 1-3); nothing secret, they only open the sandbox.
 CRM_APP_ID, CRM_APP_SECRET, CRM_PERMANENT_CODE = "FSAID_sandbox", "sandbox-secret", "sandbox-code"
@@ -75,12 +75,39 @@ def json_reply(obj: Any, status: int = 200, headers: dict[str, str] | None = Non
     return Reply(status, orjson.dumps(obj), headers)
 
 
+class PageCache:
+    """Serialised pages up to a byte budget. When full it stops adding instead of evicting:
+    repeated sequential pulls larger than the budget then still hit on their first part,
+    where an LRU would miss on every page."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.used = 0
+        self._d: dict[tuple, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        return self._d.get(key)
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            if key not in self._d and self.used + len(body) <= self.budget:
+                self._d[key] = body
+                self.used += len(body)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._d.clear()
+            self.used = 0
+
+
 class SandboxApp:
     """The request logic, independent of the HTTP plumbing."""
 
     def __init__(self, world: World, faults: str = "none", token_ttl: int | None = None,
-                 truth_path: str | Path | None = None) -> None:
+                 truth_path: str | Path | None = None, cache_mb: int = 192) -> None:
         self.world = world
+        self.pages = PageCache(cache_mb << 20)
         self.lock = threading.RLock()
         self.engine = Engine(world, self.lock)
         self.faults = FaultPlan(faults, world.seed)
@@ -113,6 +140,7 @@ class SandboxApp:
         with self.lock:
             changes = self.world.advance()
             self.engine.cache.clear()
+            self.pages.clear()
         self.write_truth()
         return {"epoch": self.world.epoch, "as_of": self.truth()["as_of"], "changes": changes}
 
@@ -246,35 +274,37 @@ class SandboxApp:
             except QueryError as exc:
                 return json_reply(crm_envelope(exc.code, str(exc)))
             page = rows[offset:offset + limit]
-            items = self._items(stream, page, projection)
+            items = self._page(stream, page, projection)
             total = len(rows) if want_total else 0
             head = orjson.dumps(crm_envelope(0))[:-1]
             tail = f'],"total":{total},"offset":{offset},"limit":{limit}}}}}'.encode()
-            return Reply(200, head + b',"data":{"dataList":[' + b",".join(items) + tail)
+            return Reply(200, head + b',"data":{"dataList":[' + items + tail)
 
         reply = self._fault_reply("crm", key, build)
         if b'"errorCode":20016' in reply.body[:40]:
             self.tokens.pop(token, None)  # an expired token stays expired: the client must refresh
         return reply
 
-    def _items(self, stream: str, rows: np.ndarray, projection: list | None = None) -> list[bytes]:
-        with self.lock:
-            w = self.world
-            if projection:
-                keep = set(projection) | {"_id", "id"}
-                recs = w.records(stream, rows)
-                return [orjson.dumps({k: v for k, v in r.items() if k in keep}) for r in recs]
-            out: list[bytes] = []
-            rl = rows.tolist()
-            i = 0
-            while i < len(rl):
-                b = rl[i] // BLOCK
-                js = w.block_json(stream, b)
-                base = b * BLOCK
-                while i < len(rl) and rl[i] // BLOCK == b:
-                    out.append(js[rl[i] - base])
-                    i += 1
-            return out
+    def _page(self, stream: str, rows: np.ndarray, projection: list | None = None) -> bytes:
+        """The records of `rows` as JSON objects joined by commas (no brackets)."""
+        if len(rows) == 0:
+            return b""
+        w = self.world
+        first, n = int(rows[0]), len(rows)
+        contiguous = int(rows[-1]) - first == n - 1
+        key = (stream, w.epoch, first, n, tuple(projection or ()))
+        if contiguous:
+            got = self.pages.get(key)
+            if got is not None:
+                return got
+        recs = w.rows_slice(stream, first, n) if contiguous else w.records(stream, rows)
+        if projection:
+            keep = set(projection) | {"_id", "id"}
+            recs = [{k: v for k, v in r.items() if k in keep} for r in recs]
+        body = orjson.dumps(recs)[1:-1]  # one dumps per page: 4x cheaper than per record
+        if contiguous:
+            self.pages.put(key, body)
+        return body
 
     # --- marketing ---------------------------------------------------------------------
     def marketing(self, stream: str, query: str, headers: Any) -> Reply:
@@ -297,8 +327,7 @@ class SandboxApp:
             rows = self.engine.mkt_rows(stream, updated_after, archived)
             start = int(np.searchsorted(rows, after))
             page = rows[start:start + limit]
-            items = self._items(stream, page)
-            body = b'{"results":[' + b",".join(items) + b"]"
+            body = b'{"results":[' + self._page(stream, page) + b"]"
             if start + limit < len(rows):
                 nxt = _encode_after(int(rows[start + limit]))
                 body += b',"paging":{"next":{"after":"' + nxt.encode() + b'"}}'
@@ -347,11 +376,11 @@ class SandboxApp:
                 if not isinstance(limit, int) or limit < 1 or limit > ODOO_MAX_LIMIT:
                     raise QueryError(200, f"the sandbox needs 0 < limit <= {ODOO_MAX_LIMIT} (got {limit!r})")
                 fields = kw.get("fields") or (pos[1] if len(pos) > 1 else None)
-                items = self._items(stream, rows[offset:offset + limit], fields)
+                items = self._page(stream, rows[offset:offset + limit], fields)
             except QueryError as exc:
                 return json_reply(_odoo_error(rid, "builtins.ValueError", str(exc)))
             head = b'{"jsonrpc":"2.0","id":' + orjson.dumps(rid) + b',"result":['
-            return Reply(200, head + b",".join(items) + b"]}")
+            return Reply(200, head + items + b"]}")
 
         return self._fault_reply("erp", key, build)
 
@@ -441,6 +470,6 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
 def make_server(world: World, host: str = "127.0.0.1", port: int = 0, faults: str = "none",
                 token_ttl: int | None = None, truth_path: str | Path | None = None,
-                verbose: bool = False) -> SandboxHTTPServer:
-    app = SandboxApp(world, faults=faults, token_ttl=token_ttl, truth_path=truth_path)
+                verbose: bool = False, cache_mb: int = 192) -> SandboxHTTPServer:
+    app = SandboxApp(world, faults=faults, token_ttl=token_ttl, truth_path=truth_path, cache_mb=cache_mb)
     return SandboxHTTPServer((host, port), app, verbose=verbose)

@@ -14,14 +14,13 @@ DuckDB for a unit test, page them: `land_records(con, table, w.pages(table), ...
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-import orjson
-
 from . import timefmt as T
 from .spine import Spine
 from .wire_crm import API_NAMES, CrmWire
@@ -29,6 +28,7 @@ from .wire_erp import MODELS, N_PRODUCTS, ErpWire
 from .wire_mkt import ID_BASE, PATHS, MktWire
 
 BLOCK = 1024
+BLOCK_CACHE = 6  # blocks of dicts kept (per world, all streams)
 
 CRM_STREAMS = ["crm_departments", "crm_users", "crm_accounts", "crm_contacts", "crm_leads", "crm_opportunities",
                "crm_opportunity_stage_changes", "crm_activities", "crm_quotas", "crm_forecast_submissions"]
@@ -63,6 +63,7 @@ class World:
         self.late_updates: dict[str, set[int]] = {}
         self._views = self._make_views()
         self._blocks: OrderedDict[tuple, list] = OrderedDict()
+        self._block_lock = threading.Lock()
         self._small: dict[str, tuple[list[dict], np.ndarray]] = {}
 
     # --- public API -------------------------------------------------------------------
@@ -120,15 +121,19 @@ class World:
         return out
 
     def block(self, stream: str, b: int) -> list[dict]:
-        return self._block_entry(stream, b)[0]
+        """Records of block `b` (rows b*BLOCK ...), from a small LRU: dicts cost ~5 KB a row."""
+        return self._block_entry(stream, b)
 
-    def block_json(self, stream: str, b: int) -> list[bytes]:
-        """Each record of a block serialised once (the server slices pages out of this)."""
-        entry = self._block_entry(stream, b)
-        if entry[1] is None:
-            dumps = orjson.dumps
-            entry[1] = [dumps(r) for r in entry[0]]
-        return entry[1]
+    def rows_slice(self, stream: str, first: int, n: int) -> list[dict]:
+        """Records of the contiguous rows [first, first + n)."""
+        out: list[dict] = []
+        row, end = first, first + n
+        while row < end:
+            b = row // BLOCK
+            recs = self.block(stream, b)
+            out.extend(recs[row - b * BLOCK:min(end, (b + 1) * BLOCK) - b * BLOCK])
+            row = (b + 1) * BLOCK
+        return out
 
     def cursor_ms(self, stream: str) -> np.ndarray:
         return self.view(stream).cursor_ms()
@@ -168,12 +173,13 @@ class World:
         return [recs[i][key] for i in ent.tolist()]
 
     # --- internals --------------------------------------------------------------------
-    def _block_entry(self, stream: str, b: int) -> list:
+    def _block_entry(self, stream: str, b: int) -> list[dict]:
         key = (stream, b)
-        entry = self._blocks.get(key)
-        if entry is not None:
-            self._blocks.move_to_end(key)
-            return entry
+        with self._block_lock:
+            recs = self._blocks.get(key)
+            if recs is not None:
+                self._blocks.move_to_end(key)
+                return recs
         v = self.view(stream)
         n = v.n()
         rows = np.arange(b * BLOCK, min(n, (b + 1) * BLOCK), dtype=np.int64)
@@ -184,11 +190,11 @@ class World:
             recs = [built[i] for i in inv.tolist()]
         else:
             recs = v.build(rows) if len(rows) else []
-        entry = [recs, None]
-        self._blocks[key] = entry
-        while len(self._blocks) > 64:
-            self._blocks.popitem(last=False)
-        return entry
+        with self._block_lock:
+            self._blocks[key] = recs
+            while len(self._blocks) > BLOCK_CACHE:
+                self._blocks.popitem(last=False)
+        return recs
 
     def _small_records(self, stream: str) -> tuple[list[dict], np.ndarray]:
         """Directory streams and other tiny tables are materialised per epoch."""
