@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,10 +115,11 @@ def run_expectations(
     docs_dir: Path,
     store_dir: Path,
     ref_context: dict,
+    keep_runs: int = 30,
 ) -> tuple[list[GXRuleOutcome], Path]:
     """Validate the current rows of each stream's `quality_work.<stream>`; build the Data Docs site."""
     import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.resource_identifiers import ExpectationSuiteIdentifier
 
     docs_dir.mkdir(parents=True, exist_ok=True)
     ctx = _context(docs_dir, store_dir)
@@ -150,11 +152,19 @@ def run_expectations(
         gx.Checkpoint(
             name="sfa_quality",
             validation_definitions=definitions,
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=[SITE_NAME])],
+            actions=[],
             result_format={"result_format": "BASIC", "partial_unexpected_count": 5},
         )
     )
     result = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
+    # One Data Docs build for the run, rendering only this run's pages and the index (GE's
+    # UpdateDataDocsAction would rebuild per validation, and a full build re-renders history).
+    for folder in (store_dir / "validations", docs_dir / "validations"):
+        _prune_history(folder, keep_runs)
+    ctx.build_data_docs(
+        site_names=[SITE_NAME],
+        resource_identifiers=[*result.run_results.keys(), *(ExpectationSuiteIdentifier(d.suite.name) for d in definitions)],
+    )
     outcomes: list[GXRuleOutcome] = []
     for validation in result.run_results.values():
         stream = validation.suite_name
@@ -166,6 +176,18 @@ def run_expectations(
                 raise RuntimeError(f"Great Expectations failed on {stream}.{meta.get('rule')}: {error}")
             outcomes.append(GXRuleOutcome(stream, meta.get("rule", ""), bool(res.success), count))
     return outcomes, docs_dir / "index.html"
+
+
+def _prune_history(validations_dir: Path, keep_runs: int) -> None:
+    """Keep the newest `keep_runs` runs per suite so the Data Docs build stays quick."""
+    if not validations_dir.is_dir():
+        return
+    for suite_dir in validations_dir.iterdir():
+        if not suite_dir.is_dir():
+            continue
+        runs = sorted((p for p in suite_dir.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for old in runs[:-keep_runs] if keep_runs > 0 else runs:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _exception_message(info: dict | None) -> str | None:
