@@ -111,11 +111,6 @@
     {{ dbt.datediff('cast(' ~ a ~ ' as date)', 'cast(' ~ b ~ ' as date)', 'day') }}
 {%- endmacro %}
 
-{#- Fractional days from a to b between two timestamps. -#}
-{% macro fractional_days_between(a, b) -%}
-    ({{ dbt.datediff(a, b, 'second') }} / 86400.0)
-{%- endmacro %}
-
 {#- "Today" for the marts: var as_of_date, else env SFA_AS_OF_DATE, else the warehouse's current date. -#}
 {% macro as_of_date() -%}
     {%- set day = var('as_of_date', '') or env_var('SFA_AS_OF_DATE', '') -%}

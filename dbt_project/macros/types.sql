@@ -11,6 +11,13 @@
 {% macro default__type_amount() -%} numeric(18,2) {%- endmacro %}
 {% macro spark__type_amount() -%} decimal(18,2) {%- endmacro %}
 
+{#- 8-byte floating point (dbt.type_float() is a 4-byte REAL on DuckDB). -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'sfa')()) }}
+{%- endmacro %}
+{% macro default__type_double() -%} double precision {%- endmacro %}
+{% macro spark__type_double() -%} double {%- endmacro %}
+
 {% macro type_rate() -%}
     {{ return(adapter.dispatch('type_rate', 'sfa')()) }}
 {%- endmacro %}
@@ -51,7 +58,7 @@
 {%- endmacro %}
 
 {% macro to_double(expr) -%}
-    {{ sfa.safe_number(expr, dbt.type_float()) }}
+    {{ sfa.safe_number(expr, sfa.type_double()) }}
 {%- endmacro %}
 
 {#- JSON booleans arrive as 'true'/'false' text; strings such as 'True' or '1' count too. -#}
@@ -60,14 +67,15 @@
          when lower(cast({{ expr }} as {{ dbt.type_string() }})) in ('false', '0', 'f', 'no') then false end
 {%- endmacro %}
 
-{#- A text field, with empty strings as NULL. -#}
+{#- A text field, with empty strings as NULL. Not trimmed: engines disagree on what whitespace
+    is (DuckDB trims U+3000, Postgres does not), and normalising is the quality layer's job. -#}
 {% macro text_field(column, path) -%}
-    nullif(trim({{ sfa.json_field(column, path) }}), '')
+    nullif({{ sfa.json_field(column, path) }}, '')
 {%- endmacro %}
 
 {#- Odoo sends `false` for every empty field; treat it as NULL (never use on boolean fields). -#}
 {% macro odoo_field(column, path) -%}
-    nullif(nullif(trim({{ sfa.json_field(column, path) }}), ''), 'false')
+    nullif(nullif({{ sfa.json_field(column, path) }}, ''), 'false')
 {%- endmacro %}
 
 {#- Odoo many2one `[id, "display name"]` (or `false`): the id as bigint, the name as text. -#}
@@ -76,5 +84,5 @@
 {%- endmacro %}
 
 {% macro odoo_many2one_name(column, path) -%}
-    nullif(trim({{ sfa.json_field(column, path ~ '[1]') }}), '')
+    nullif({{ sfa.json_field(column, path ~ '[1]') }}, '')
 {%- endmacro %}

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from extractors.landing import ensure_raw_table, land_records
 from extractors.sandbox.world import World
@@ -79,8 +80,19 @@ def identity_rows(con: duckdb.DuckDBPyConnection, truth: Mapping) -> list[tuple[
 def write_quality_tables(con: duckdb.DuckDBPyConnection, truth: Mapping) -> None:
     for statement in QUALITY_DDL:
         con.execute(statement.format(schema="quality"))
-    con.executemany("insert into quality.quarantine_current values (?, ?, ?, ?, ?)", quarantine_rows(truth))
-    con.executemany("insert into quality.identity_map values (?, ?, ?, ?)", identity_rows(con, truth))
+    _insert(con, "quality.quarantine_current", ["stream", "record_id", "rule", "severity", "reason"],
+            quarantine_rows(truth))
+    _insert(con, "quality.identity_map", ["entity", "source", "record_id", "canonical_id"], identity_rows(con, truth))
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[tuple]) -> None:
+    """Bulk insert through Arrow (executemany is one statement per row)."""
+    batch = pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(columns)})
+    con.register("_rows", batch)
+    try:
+        con.execute(f"insert into {table} ({', '.join(columns)}) select {', '.join(columns)} from _rows")
+    finally:
+        con.unregister("_rows")
 
 
 def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> subprocess.CompletedProcess:

@@ -10,8 +10,8 @@
         won_deals,
         cast(won_revenue_cny as {{ sfa.type_amount() }}) as won_revenue_cny,
         {{ sfa.ratio('clicks', 'impressions', 4) }} as click_through_rate,
-        cast({{ sfa.safe_divide('spend_cny', 'leads') }} as {{ sfa.type_amount() }}) as cost_per_lead_cny,
-        cast({{ sfa.safe_divide('spend_cny', 'mql') }} as {{ sfa.type_amount() }}) as cost_per_qualified_lead_cny,
-        cast({{ sfa.safe_divide('spend_cny', 'opportunities') }} as {{ sfa.type_amount() }}) as cost_per_opportunity_cny,
+        {{ sfa.divide_amount('spend_cny', 'leads') }} as cost_per_lead_cny,
+        {{ sfa.divide_amount('spend_cny', 'mql') }} as cost_per_qualified_lead_cny,
+        {{ sfa.divide_amount('spend_cny', 'opportunities') }} as cost_per_opportunity_cny,
         {{ sfa.ratio('won_revenue_cny - spend_cny', 'spend_cny', 4) }} as roi
 {%- endmacro %}

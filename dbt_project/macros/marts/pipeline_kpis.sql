@@ -51,7 +51,8 @@ deal_facts as (
         sum(case when is_open then amount_cny else 0 end) as open_pipeline_due_cny,
         sum(case when is_open then amount_cny * stage_probability else 0 end) as weighted_pipeline_due_cny,
         {{ sfa.median('case when is_won then sales_cycle_days end') }} as median_sales_cycle_days,
-        avg(case when is_won then sales_cycle_days end) as mean_sales_cycle_days
+        {{ sfa.mean('case when is_won then sales_cycle_days end') }} as mean_sales_cycle_days,
+        sum(case when is_won then sales_cycle_days end) as won_cycle_days
     from opportunities
     group by {% for key in keys %}{{ key }}, {% endfor %}close_month
 
@@ -90,6 +91,7 @@ combined as (
         cast(coalesce(deal_facts.weighted_pipeline_due_cny, 0) as {{ sfa.type_amount() }}) as weighted_pipeline_due_cny,
         deal_facts.median_sales_cycle_days,
         deal_facts.mean_sales_cycle_days,
+        deal_facts.won_cycle_days,
         cast(quota_facts.quota_cny as {{ sfa.type_amount() }}) as quota_cny
     from periods
     left join deal_facts
@@ -105,7 +107,7 @@ rates as (
         combined.*,
         {{ sfa.ratio('won_deals', 'won_deals + lost_deals', 4) }} as win_rate_by_count,
         {{ sfa.ratio('won_amount_cny', 'won_amount_cny + lost_amount_cny', 4) }} as win_rate_by_value,
-        cast({{ sfa.safe_divide('won_amount_cny', 'won_deals') }} as {{ sfa.type_amount() }}) as avg_won_deal_size_cny,
+        {{ sfa.divide_amount('won_amount_cny', 'won_deals') }} as avg_won_deal_size_cny,
         case when quota_cny is not null
             then cast(case when quota_cny > won_amount_cny then quota_cny - won_amount_cny else 0 end as {{ sfa.type_amount() }})
         end as remaining_quota_cny,
@@ -125,7 +127,7 @@ final as (
             when open_pipeline_due_cny > {{ var('pipeline_coverage_healthy_max') }} * remaining_quota_cny then 'over'
             else 'healthy'
         end as pipeline_coverage_status,
-        cast({{ sfa.safe_divide('open_deals_due * win_rate_by_count * avg_won_deal_size_cny', 'mean_sales_cycle_days') }} as {{ sfa.type_amount() }})
+        {{ sfa.ratio('open_deals_due * win_rate_by_count * avg_won_deal_size_cny * won_deals', 'won_cycle_days', 2, 6) }}
             as sales_velocity_cny_per_day
     from rates
 

@@ -34,10 +34,10 @@ final as (
         assigned_at,
         first_follow_up_at,
         activity_count,
-        round(cast({{ sfa.fractional_days_between('created_at', 'assigned_at') }} * 24 as {{ dbt.type_numeric() }}), 2) as hours_to_assign,
-        round(cast({{ sfa.fractional_days_between('sla_start_at', 'first_follow_up_at') }} * 24 as {{ dbt.type_numeric() }}), 2) as hours_to_first_follow_up,
+        {{ sfa.ratio(dbt.datediff('created_at', 'assigned_at', 'second'), 3600, 2) }} as hours_to_assign,
+        {{ sfa.ratio(dbt.datediff('sla_start_at', 'first_follow_up_at', 'second'), 3600, 2) }} as hours_to_first_follow_up,
         assigned_at is not null
-            and {{ sfa.fractional_days_between('created_at', 'assigned_at') }} * 24 <= {{ var('lead_assign_sla_hours') }}
+            and {{ dbt.datediff('created_at', 'assigned_at', 'second') }} <= {{ var('lead_assign_sla_hours') }} * 3600
             as is_assigned_within_sla,
         first_follow_up_at is not null and first_follow_up_at <= sla_due_at as is_followed_up_within_sla,
         sla_due_at,

@@ -18,7 +18,7 @@ entries as (
         to_stage as stage,
         count(distinct opportunity_id) as opportunities_entered,
         {{ sfa.median('days_in_stage') }} as median_days_in_stage,
-        avg(days_in_stage) as mean_days_in_stage
+        {{ sfa.mean('days_in_stage') }} as mean_days_in_stage
     from spells
     group by 1
 

@@ -16,7 +16,7 @@ people_totals as (
 
     select
         count(*) as distinct_people,
-        sum(lead_count) as current_leads
+        cast(sum(lead_count) as {{ dbt.type_bigint() }}) as current_leads
     from people
 
 ),
@@ -42,8 +42,8 @@ final as (
         deal_totals.won_deals,
         deal_totals.lost_deals,
         deal_totals.open_deals,
-        {{ sfa.ratio('deal_totals.won_deals', 'deal_totals.won_deals + deal_totals.lost_deals', 6) }} as win_rate,
-        {{ sfa.ratio('deal_totals.won_revenue_cny', 'deal_totals.won_revenue_cny + deal_totals.lost_amount_cny', 6) }} as win_rate_by_value,
+        {{ sfa.ratio('deal_totals.won_deals', 'deal_totals.won_deals + deal_totals.lost_deals', 4) }} as win_rate,
+        {{ sfa.ratio('deal_totals.won_revenue_cny', 'deal_totals.won_revenue_cny + deal_totals.lost_amount_cny', 4) }} as win_rate_by_value,
         deal_totals.won_revenue_cny,
         deal_totals.lost_amount_cny,
         deal_totals.open_pipeline_cny

@@ -81,7 +81,7 @@ timeliness as (
     select
         owner_id,
         count(*) as open_opportunities,
-        avg(days_since_stage_change) as mean_days_since_change,
+        {{ sfa.mean('days_since_stage_change') }} as mean_days_since_change,
         {{ sfa.count_if('is_stalled') }} as stalled_opportunities
     from opportunities
     where is_open
@@ -104,10 +104,12 @@ final as (
         coalesce(timeliness.stalled_opportunities, 0) as stalled_opportunities,
         {{ sfa.ratio('coalesce(timeliness.open_opportunities, 0) - coalesce(timeliness.stalled_opportunities, 0)',
             'timeliness.open_opportunities', 4) }} as timely_share,
-        round(cast(100 * (
-            0.7 * fill.fill_rate
-            + 0.3 * coalesce({{ sfa.safe_divide('timeliness.open_opportunities - timeliness.stalled_opportunities', 'timeliness.open_opportunities') }}, 1)
-        ) as {{ dbt.type_numeric() }}), 1) as data_quality_score
+        round(
+            100 * {{ var('data_quality_fill_weight') }} * fill.fill_rate
+            + 100 * {{ var('data_quality_timeliness_weight') }} * coalesce(
+                {{ sfa.ratio('timeliness.open_opportunities - timeliness.stalled_opportunities', 'timeliness.open_opportunities', 4) }}, 1),
+            1
+        ) as data_quality_score
     from fill
     left join timeliness
         on fill.owner_id = timeliness.owner_id
