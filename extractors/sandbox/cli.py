@@ -38,6 +38,7 @@ def serve(
     ready_file: Path | None = typer.Option(None, help='Write {"url","port","pid"} JSON here once listening.'),
     verbose: bool = typer.Option(False, help="Log every request to stderr."),
     cache_mb: int = typer.Option(192, help="Budget for cached serialised pages (repeat pulls are cheap)."),
+    warm: list[str] = typer.Option([], help="Pre-serialise 100-row pages of this stream before ready (repeatable)."),
 ) -> None:
     """Serve all three APIs from one port until SIGTERM/SIGINT."""
     if faults not in PROFILES:
@@ -45,6 +46,9 @@ def serve(
     world = World(seed, scale)
     server = make_server(world, host=host, port=port, faults=faults, token_ttl=token_ttl, truth_path=truth,
                          verbose=verbose, cache_mb=cache_mb)
+    for stream in warm:
+        world.view(stream)  # unknown names fail here, before listening
+        server.app.warm(stream)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

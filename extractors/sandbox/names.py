@@ -43,6 +43,14 @@ _A_EN = _coprime(_A_EN, N_EN)
 _A_PH = _coprime(_A_PH, 10**8)
 
 
+_CITY = [c for c, _ in P.CN_CITIES]
+_CITY_PY = [f"-{py}.com.cn" for _, py in P.CN_CITIES]
+_IND = [c for c, _ in P.CN_INDUSTRY]
+_IND_PY = [f"-{py}" for _, py in P.CN_INDUSTRY]
+_PAIR = [a + b for a, _ in P.CN_CORE for b, _ in P.CN_CORE]
+_PAIR_PY = [pa + pb for _, pa in P.CN_CORE for _, pb in P.CN_CORE]
+
+
 def _digits(m: np.ndarray, radices: list[int]) -> list[np.ndarray]:
     out = []
     for r in radices:
@@ -70,29 +78,29 @@ class Identity:
     def companies(self, ckey: np.ndarray) -> tuple[list[str], list[str], np.ndarray]:
         """(legal name, email domain, is_en) per company key."""
         ckey = ckey.astype(np.int64)
+        n = len(ckey)
         is_en = self.company_is_en(ckey)
-        cn = (ckey * _A_CN + _B_CN) % N_CN
+        suf = self.h.choice("company.suffix", ckey, [0.6, 0.25, 0.15]).tolist()
+        names: list[str] = [""] * n
+        domains: list[str] = [""] * n
+        cn_rows = np.flatnonzero(~is_en)
+        cn = (ckey[cn_rows] * _A_CN + _B_CN) % N_CN
         city, c1, c2, ind = _digits(cn, [len(P.CN_CITIES), len(P.CN_CORE), len(P.CN_CORE), len(P.CN_INDUSTRY)])
-        en = (ckey * _A_EN + _B_EN) % N_EN
-        pre, mid, qual, noun, place = _digits(
-            en, [len(P.EN_PREFIX), len(P.EN_MID), len(EN_QUAL), len(P.EN_NOUN), len(EN_PLACES)]
-        )
-        suf = self.h.choice("company.suffix", ckey, [0.6, 0.25, 0.15])
-        names: list[str] = []
-        domains: list[str] = []
-        cities, cores, inds = P.CN_CITIES, P.CN_CORE, P.CN_INDUSTRY
-        for e, ci, a, b, d, s, p, m, q, o, pl in zip(
-            is_en.tolist(), city.tolist(), c1.tolist(), c2.tolist(), ind.tolist(), suf.tolist(),
-            pre.tolist(), mid.tolist(), qual.tolist(), noun.tolist(), place.tolist(),
-        ):
-            if e:
+        pair = (c1 * len(P.CN_CORE) + c2).tolist()
+        for i, ci, pr, d in zip(cn_rows.tolist(), city.tolist(), pair, ind.tolist()):
+            names[i] = _CITY[ci] + _PAIR[pr] + _IND[d] + P.CN_SUFFIXES[suf[i]]
+            domains[i] = _PAIR_PY[pr] + _IND_PY[d] + _CITY_PY[ci]
+        en_rows = np.flatnonzero(is_en)
+        if len(en_rows):
+            en = (ckey[en_rows] * _A_EN + _B_EN) % N_EN
+            pre, mid, qual, noun, place = _digits(
+                en, [len(P.EN_PREFIX), len(P.EN_MID), len(EN_QUAL), len(P.EN_NOUN), len(EN_PLACES)])
+            for i, p, m, q, o, pl in zip(en_rows.tolist(), pre.tolist(), mid.tolist(), qual.tolist(),
+                                         noun.tolist(), place.tolist()):
                 place_name, code, suffix, _ = EN_PLACES[pl]
                 stem = f"{P.EN_PREFIX[p]}{P.EN_MID[m]}"
-                names.append(f"{stem} {EN_QUAL[q]} {P.EN_NOUN[o]} ({place_name}) {suffix}")
-                domains.append(f"{stem}{EN_QUAL[q]}{P.EN_NOUN[o]}-{code}.com".lower())
-            else:
-                names.append(f"{cities[ci][0]}{cores[a][0]}{cores[b][0]}{inds[d][0]}{P.CN_SUFFIXES[s]}")
-                domains.append(f"{cores[a][1]}{cores[b][1]}-{inds[d][1]}-{cities[ci][1]}.com.cn")
+                names[i] = f"{stem} {EN_QUAL[q]} {P.EN_NOUN[o]} ({place_name}) {suffix}"
+                domains[i] = f"{stem}{EN_QUAL[q]}{P.EN_NOUN[o]}-{code}.com".lower()
         return names, domains, is_en
 
     def tax_ids(self, ckey: np.ndarray) -> list[str]:
@@ -116,28 +124,35 @@ class Identity:
                ) -> tuple[list[str], list[str], list[str]]:
         """(name, email, phone) per person key; `style` 1 gives a second email format."""
         pkey = pkey.astype(np.int64)
-        sur = self.h.int("person.sur", pkey, 0, len(P.CN_SURNAMES)).tolist()
-        giv = self.h.int("person.giv", pkey, 0, len(P.CN_GIVEN)).tolist()
-        fst = self.h.int("person.first", pkey, 0, len(P.EN_FIRST)).tolist()
-        lst = self.h.int("person.last", pkey, 0, len(P.EN_LAST)).tolist()
+        n = len(pkey)
+        names: list[str] = [""] * n
+        emails: list[str] = [""] * n
+        phones: list[str] = [""] * n
         mob8 = ((pkey * _A_PH + _B_PH) % 10**8).tolist()
-        mpre = self.h.int("person.mpre", pkey, 0, len(P.MOBILE_PREFIXES)).tolist()
-        dial = self.h.int("person.dial", pkey, 0, len(P.INTL_DIAL)).tolist()
-        names, emails, phones = [], [], []
-        for e, s, g, f, la, m8, mp, di, dom in zip(is_en.tolist(), sur, giv, fst, lst, mob8, mpre, dial, domains):
-            if e:
+        cn_rows = np.flatnonzero(~is_en)
+        cp = pkey[cn_rows]
+        sur = self.h.int("person.sur", cp, 0, len(P.CN_SURNAMES)).tolist()
+        giv = self.h.int("person.giv", cp, 0, len(P.CN_GIVEN)).tolist()
+        mpre = self.h.int("person.mpre", cp, 0, len(P.MOBILE_PREFIXES)).tolist()
+        for i, s, g, mp in zip(cn_rows.tolist(), sur, giv, mpre):
+            (sc, sp), (gc, gp) = P.CN_SURNAMES[s], P.CN_GIVEN[g]
+            names[i] = sc + gc
+            emails[i] = (gp + "." + sp if style == 0 else sp + gp) + "@" + domains[i]
+            phones[i] = P.MOBILE_PREFIXES[mp] + f"{mob8[i]:08d}"
+        en_rows = np.flatnonzero(is_en)
+        if len(en_rows):
+            ep = pkey[en_rows]
+            fst = self.h.int("person.first", ep, 0, len(P.EN_FIRST)).tolist()
+            lst = self.h.int("person.last", ep, 0, len(P.EN_LAST)).tolist()
+            dial = self.h.int("person.dial", ep, 0, len(P.INTL_DIAL)).tolist()
+            for i, f, la, di in zip(en_rows.tolist(), fst, lst, dial):
                 first, last = P.EN_FIRST[f], P.EN_LAST[la]
-                names.append(f"{first} {last}")
+                names[i] = f"{first} {last}"
                 local = f"{first}.{last}" if style == 0 else f"{first[0]}{last}"
+                emails[i] = f"{local.lower()}@{domains[i]}"
                 code, width = P.INTL_DIAL[di]
-                num = str(m8).zfill(8)
-                phones.append(f"{code} {(num * 2)[:width]}")
-            else:
-                (sc, sp), (gc, gp) = P.CN_SURNAMES[s], P.CN_GIVEN[g]
-                names.append(sc + gc)
-                local = f"{gp}.{sp}" if style == 0 else f"{sp}{gp}"
-                phones.append(f"{P.MOBILE_PREFIXES[mp]}{m8:08d}")
-            emails.append(f"{local.lower()}@{dom}")
+                num = str(mob8[i]).zfill(8)
+                phones[i] = f"{code} {(num * 2)[:width]}"
         return names, emails, phones
 
 

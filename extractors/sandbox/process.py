@@ -52,8 +52,9 @@ class _Client:
 class SandboxProcess(_Client):
     def __init__(self, seed: int = 42, scale: float = 1.0, faults: str = "none",
                  truth_path: str | Path | None = None, token_ttl: int | None = None, port: int = 0,
-                 startup_timeout: float = 300.0) -> None:
+                 startup_timeout: float = 300.0, warm: tuple[str, ...] = (), cache_mb: int | None = None) -> None:
         self.seed, self.scale, self.faults = seed, scale, faults
+        self.warm, self.cache_mb = warm, cache_mb
         self.token_ttl, self.port, self.startup_timeout = token_ttl, port, startup_timeout
         self._tmp = tempfile.TemporaryDirectory(prefix="sfa-sandbox-")
         self.truth_path = Path(truth_path) if truth_path else Path(self._tmp.name) / "truth.json"
@@ -68,6 +69,10 @@ class SandboxProcess(_Client):
                "--truth", str(self.truth_path), "--ready-file", str(ready)]
         if self.token_ttl is not None:
             cmd += ["--token-ttl", str(self.token_ttl)]
+        for stream in self.warm:
+            cmd += ["--warm", stream]
+        if self.cache_mb is not None:
+            cmd += ["--cache-mb", str(self.cache_mb)]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
         self._log = open(Path(self._tmp.name) / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import requests
 
 from . import timefmt as T
@@ -48,7 +49,7 @@ class SandboxClient:
                     time.sleep(min(wait, self.max_sleep))
                     continue
                 r.raise_for_status()
-                return r.json()
+                return orjson.loads(r.content)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, ValueError):
                 time.sleep(0.01 * (attempt + 1))
                 continue

@@ -37,6 +37,7 @@ REGION_DEPT0 = 1001
 TEAM_DEPT0 = 2001
 REGION_NAMES = ["华东大区", "华北大区", "华南大区", "海外/International"]
 ROLE_POSITIONS = ["销售副总裁", "大区总监", "销售经理", "销售代表"]
+EMPLOYEES = ["20", "50", "150", "400", "1200", "5000"]
 
 
 def money(cents: int) -> str:
@@ -68,6 +69,7 @@ class CrmWire:
         self._owner_parts = [([self.user_ids[spine.rep_user0 + r]], [str(TEAM_DEPT0 + r % spine.n_teams)])
                              for r in range(spine.n_reps)]
         self._vstr = [str(v + 1) for v in range(64)]
+        self._assigner = [[self.user_ids[5 + r % spine.n_teams]] for r in range(spine.n_reps)]
 
     # --- ids ---
     def make_id(self, table: str, idx: int) -> str:
@@ -127,39 +129,34 @@ class CrmWire:
         """Name, company, email, phone of leads as the CRM shows them (variants, gaps applied)."""
         L = self.s.leads
         person = L.person[idx]
-        ckey = 2 * person
-        companies, domains, is_en = self.ident.companies(ckey)
+        companies, domains, is_en = self.ident.companies(2 * person)
         names, emails, phones = self.ident.people(2 * person, is_en, domains)
         h = Hasher(self.seed, "crm_leads")
-        dup = (person != idx).tolist()
-        vmode = h.int("vmode", idx, 0, 3).tolist()
-        v = h.int("variant", idx, 0, 1000).tolist()
-        vname = (h.u01("vname", idx) < 0.5).tolist()
-        vcomp = (h.u01("vcomp", idx) < 0.6).tolist()
-        bad = L.bad[idx].tolist()
         jobs = h.int("job", idx, 0, len(P.JOB_TITLES_CN)).tolist()
-        out_name, out_email, out_phone, out_comp, out_job = [], [], [], [], []
-        for i, d in enumerate(dup):
-            name, email, phone, comp = names[i], emails[i], phones[i], companies[i]
-            if d:
-                if vname[i]:
-                    name = N.name_variant(name, v[i])
-                if vcomp[i]:
-                    comp = N.company_variant(comp, v[i] >> 3)
-                mode = vmode[i]
-                email = N.email_variant(email, v[i] >> 1) if mode != 2 else None
-                phone = N.phone_variant(phone, v[i] >> 2) if mode != 1 else None
-            if bad[i] == LEAD_NO_NAME:
-                name = None
-            elif bad[i] == LEAD_NO_CONTACT:
-                email = phone = None
-            out_name.append(name)
-            out_email.append(email)
-            out_phone.append(phone)
-            out_comp.append(comp)
-            out_job.append((P.JOB_TITLES_EN if is_en[i] else P.JOB_TITLES_CN)[jobs[i]])
-        return {"name": out_name, "email": out_email, "phone": out_phone, "company": out_comp,
-                "job_title": out_job, "is_en": is_en.tolist()}
+        en = is_en.tolist()
+        out_job = [(P.JOB_TITLES_EN if e else P.JOB_TITLES_CN)[j] for e, j in zip(en, jobs)]
+        # Only duplicates and defective leads differ from their person: patch those few rows.
+        dup_rows = np.flatnonzero(person != idx).tolist()
+        if dup_rows:
+            sel = idx[dup_rows]
+            vmode = h.int("vmode", sel, 0, 3).tolist()
+            v = h.int("variant", sel, 0, 1000).tolist()
+            vname = (h.u01("vname", sel) < 0.5).tolist()
+            vcomp = (h.u01("vcomp", sel) < 0.6).tolist()
+            for j, i in enumerate(dup_rows):
+                if vname[j]:
+                    names[i] = N.name_variant(names[i], v[j])
+                if vcomp[j]:
+                    companies[i] = N.company_variant(companies[i], v[j] >> 3)
+                emails[i] = N.email_variant(emails[i], v[j] >> 1) if vmode[j] != 2 else None
+                phones[i] = N.phone_variant(phones[i], v[j] >> 2) if vmode[j] != 1 else None
+        bad = L.bad[idx]
+        for i in np.flatnonzero(bad == LEAD_NO_NAME).tolist():
+            names[i] = None
+        for i in np.flatnonzero(bad == LEAD_NO_CONTACT).tolist():
+            emails[i] = phones[i] = None
+        return {"name": names, "email": emails, "phone": phones, "company": companies,
+                "job_title": out_job, "is_en": en}
 
     # --- streams ---
     def crm_leads(self, idx: np.ndarray) -> list[dict]:
@@ -168,50 +165,54 @@ class CrmWire:
         h = Hasher(self.seed, t)
         recs = self._common(t, idx, L.ct[idx], L.lmt[idx], L.deleted[idx], L.ver[idx], L.owner[idx].tolist())
         ppl = self.lead_people(idx)
-        camp = L.campaign[idx].tolist()
+        camp_ids = [str(c + 100_000_000) if c >= 0 else None for c in L.campaign[idx].tolist()]
         acc, con, opp = L.acc[idx].tolist(), L.contact[idx].tolist(), L.opp[idx].tolist()
         mql, sql, conv = L.mql_t[idx].tolist(), L.sql_t[idx].tolist(), L.conv_t[idx].tolist()
         lf = L.lf[idx].tolist()
-        ct = L.ct[idx].tolist()
-        closed = ((h.u01("closed", idx) < 0.25) & (L.mql_t[idx] == 0) & (L.ct[idx] < T.AS_OF0_MS - 90 * T.DAY_MS)).tolist()
-        back = (h.u01("back", idx) < 0.03).tolist()
-        ind = h.int("industry", idx, 0, len(P.INDUSTRIES)).tolist()
-        emp = h.int("emp", idx, 0, 6).tolist()
-        channel = L.channel[idx].tolist()
-        region = L.region[idx].tolist()
+        closed = ((h.u01("closed", idx) < 0.25) & (L.mql_t[idx] == 0)
+                  & (L.ct[idx] < T.AS_OF0_MS - 90 * T.DAY_MS)).tolist()
+        back = ((h.u01("back", idx) < 0.03) & (L.ct[idx] + 4 * T.DAY_MS < T.AS_OF0_MS)).tolist()
+        industry = [P.INDUSTRIES[i] for i in h.int("industry", idx, 0, len(P.INDUSTRIES)).tolist()]
+        emp = [EMPLOYEES[i] for i in h.int("emp", idx, 0, 6).tolist()]
+        channel = [CHANNELS[c] for c in L.channel[idx].tolist()]
+        pool = [self.pool_ids[r] for r in L.region[idx].tolist()]
         assigned = L.assigned[idx].tolist()
-        owner = L.owner[idx].tolist()
-        acc_ids = self.ids("crm_accounts", np.maximum(L.acc[idx], 0))
-        con_ids = self.ids("crm_contacts", np.maximum(L.contact[idx], 0))
-        opp_ids = self.ids("crm_opportunities", np.maximum(L.opp[idx], 0))
-        teams = s.n_teams
+        assigner = [self._assigner[o] for o in L.owner[idx].tolist()]
+        conv_rows = L.conv_t[idx] > 0
+        acc_ids = self.ids("crm_accounts", np.maximum(L.acc[idx], 0)) if conv_rows.any() else acc
+        con_ids = self.ids("crm_contacts", np.maximum(L.contact[idx], 0)) if conv_rows.any() else con
+        opp_ids = self.ids("crm_opportunities", np.maximum(L.opp[idx], 0)) if conv_rows.any() else opp
+        names, comps, emails, phones, jobs, en = (ppl["name"], ppl["company"], ppl["email"], ppl["phone"],
+                                                 ppl["job_title"], ppl["is_en"])
         for k, r in enumerate(recs):
-            for f in ("name", "company", "email", "job_title"):
-                val = ppl[f][k]
-                if val is not None:
-                    r[f] = val
-            phone = ppl["phone"][k]
-            if phone is not None:
-                r["tel" if ppl["is_en"][k] else "mobile"] = phone
-            r["source"] = CHANNELS[channel[k]]
-            if camp[k] >= 0:
-                r["marketing_event_id"] = str(100_000_000 + camp[k])
-            r["leads_pool_id"] = self.pool_ids[region[k]]
+            if names[k] is not None:
+                r["name"] = names[k]
+            r["company"] = comps[k]
+            if emails[k] is not None:
+                r["email"] = emails[k]
+            r["job_title"] = jobs[k]
+            if phones[k] is not None:
+                r["tel" if en[k] else "mobile"] = phones[k]
+            r["source"] = channel[k]
+            if camp_ids[k] is not None:
+                r["marketing_event_id"] = camp_ids[k]
+            r["leads_pool_id"] = pool[k]
             r["assigned_time"] = assigned[k]
-            r["assigner_id"] = [self.user_ids[5 + owner[k] % teams]]
-            r["industry"] = P.INDUSTRIES[ind[k]]
-            r["employee_count__c"] = str([20, 50, 150, 400, 1200, 5000][emp[k]])
+            r["assigner_id"] = assigner[k]
+            r["industry"] = industry[k]
+            r["employee_count__c"] = emp[k]
             if lf[k]:
                 r["last_followed_time"] = lf[k]
                 r["last_follower"] = r["owner"]
-            stage = "Lead"
-            if mql[k]:
-                r["mql_time__c"] = mql[k]
-                stage = "MQL"
             if sql[k]:
+                r["mql_time__c"] = mql[k]
                 r["sql_time__c"] = sql[k]
-                stage = "SQL"
-            r["leads_stage"] = stage
+                r["leads_stage"] = "SQL"
+            elif mql[k]:
+                r["mql_time__c"] = mql[k]
+                r["leads_stage"] = "MQL"
+            else:
+                r["leads_stage"] = "Lead"
             if conv[k]:
                 r["biz_status"] = "transformed"
                 r["transform_time"] = conv[k]
@@ -223,12 +224,10 @@ class CrmWire:
                     r["new_opportunity_id"] = opp_ids[k]
             elif closed[k]:
                 r["biz_status"] = "closed"
-                r["close_reason"] = "无明确需求" if not ppl["is_en"][k] else "No current need"
-            elif lf[k]:
-                r["biz_status"] = "processed"
+                r["close_reason"] = "No current need" if en[k] else "无明确需求"
             else:
-                r["biz_status"] = "un_processed"
-            if back[k] and not conv[k] and ct[k] + 4 * T.DAY_MS < T.AS_OF0_MS:
+                r["biz_status"] = "processed" if lf[k] else "un_processed"
+            if back[k] and not conv[k]:
                 r["back_reason"] = "超时未跟进，退回线索池"
         return recs
 
