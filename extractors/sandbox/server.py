@@ -186,13 +186,19 @@ class SandboxApp:
     def _fault_reply(self, source: str, key: str, build: Any) -> Reply:
         """Apply the fault plan around building the real answer."""
         fault: Fault | None = self.faults.decide(source, key)
+
+        def locked_build() -> Reply:
+            # One world, mutated by advance(): reads wait for it (generation is GIL-bound anyway).
+            with self.lock:
+                return build()
+
         if fault is None:
-            return build()
+            return locked_build()
         if fault.kind == "slow":
             time.sleep(fault.delay)
-            return build()
+            return locked_build()
         if fault.kind == "truncated":
-            reply = build()
+            reply = locked_build()
             reply.truncate = True
             return reply
         if fault.kind.startswith("http_"):
@@ -221,9 +227,11 @@ class SandboxApp:
         if denied:
             return denied
         if path == "/cgi/department/list":
-            return json_reply(crm_envelope(0, departments=list(self.world.iter_records("crm_departments"))))
+            with self.lock:
+                return json_reply(crm_envelope(0, departments=list(self.world.iter_records("crm_departments"))))
         if path == "/cgi/user/list":
-            return json_reply(crm_envelope(0, userList=list(self.world.iter_records("crm_users"))))
+            with self.lock:
+                return json_reply(crm_envelope(0, userList=list(self.world.iter_records("crm_users"))))
         if path in ("/cgi/crm/v2/data/query", "/cgi/crm/custom/v2/data/query"):
             return self.crm_query(req, custom=path.startswith("/cgi/crm/custom/"))
         return json_reply(crm_envelope(10001, f"unknown interface {path}"))

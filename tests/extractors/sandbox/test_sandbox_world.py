@@ -238,3 +238,17 @@ def test_scale_sets_sizes() -> None:
     w = World(1, 0.05)
     assert w.count("crm_leads") == 500
     assert w.count("crm_users") == 1 + 4 + 4 + 20
+
+
+def test_pages_land_into_duckdb_with_landing_writer(world: World) -> None:
+    import duckdb
+
+    from extractors.landing import RecordKeys, land_records
+
+    con = duckdb.connect()
+    keys = RecordKeys(record_id=lambda r: r["_id"], cursor=lambda r: r["last_modified_time"],
+                      deleted=lambda r: r["is_deleted"] or r["life_status"] == "invalid")
+    n = land_records(con, "crm_leads", world.pages("crm_leads", size=500), source="crm", keys=keys)
+    assert n == world.count("crm_leads")
+    deleted = {r[0] for r in con.execute("select _record_id from raw.crm_leads where _deleted").fetchall()}
+    assert deleted == set(world.truth()["defects"]["deleted"]["crm_leads"])
