@@ -89,13 +89,12 @@ def _context(docs_dir: Path, store_dir: Path):
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
         progress_bars=ProgressBarsConfig(globally=False),
     )
-    # Validation results and suites live on disk so the Data Docs index shows every run.
-    for store in ("validation_results_store", "expectations_store"):
-        sub = "validations" if store.startswith("validation") else "expectations"
-        config.stores[store] = {
-            "class_name": "ValidationResultsStore" if store.startswith("validation") else "ExpectationsStore",
-            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(store_dir / sub)},
-        }
+    # Validation results live on disk so the Data Docs index shows past runs; suites are
+    # rebuilt from the rule files every run and stay in memory.
+    config.stores["validation_results_store"] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(store_dir / "validations")},
+    }
     config.data_docs_sites = {
         SITE_NAME: {
             "class_name": "SiteBuilder",
@@ -135,14 +134,13 @@ def run_expectations(
             name=ruleset.stream, query=f"select * from {WORK_SCHEMA}.{ident(ruleset.stream)} where _is_current"
         )
         batch = asset.add_batch_definition_whole_table("current")
-        suite_name = f"{ruleset.stream}"
-        try:
-            ctx.suites.delete(suite_name)
-        except Exception:  # noqa: BLE001 - absent on the first run
-            pass
-        suite = ctx.suites.add(gx.ExpectationSuite(name=suite_name, meta={"stream": ruleset.stream}))
-        for rule in ruleset.rules:
-            suite.add_expectation(to_expectation(rule, ruleset, ref_context))
+        suite = ctx.suites.add(
+            gx.ExpectationSuite(
+                name=ruleset.stream,
+                expectations=[to_expectation(rule, ruleset, ref_context) for rule in ruleset.rules],
+                meta={"stream": ruleset.stream, "rules": f"quality/rules/{ruleset.stream}.yml"},
+            )
+        )
         definitions.append(
             ctx.validation_definitions.add(
                 gx.ValidationDefinition(name=f"{ruleset.stream}", data=batch, suite=suite)
