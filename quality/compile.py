@@ -16,6 +16,7 @@ from __future__ import annotations
 from quality.schema import (
     AcceptedValues,
     Expression,
+    NoRepeats,
     FieldSpec,
     Ordered,
     Pattern,
@@ -190,13 +191,9 @@ def failing_rows_sql(
                 f"_cursor desc, _record_id)) where _rn > 1"
             )
         case UniqueVersion():
-            return (
-                f"select r._row, 'conflicting versions of ' || r._record_id || ' at cursor ' || "
-                f"coalesce(r._cursor, 'null') as reason from {rel} r "
-                f"join ({_conflicts_sql(ruleset.stream)}) c "
-                f"on c._record_id = r._record_id and c._cursor is not distinct from r._cursor "
-                f"where r._is_current"
-            )
+            return _versions_sql(ruleset.stream, rel, conflicts=True)
+        case NoRepeats():
+            return _versions_sql(ruleset.stream, rel, conflicts=False)
         case Expression(sql=sql, reason=text):
             where = f"not coalesce(({sql}), true)"
             reason = q(text)
@@ -205,12 +202,25 @@ def failing_rows_sql(
     return f"select _row, {reason} as reason from {rel} where {where}"
 
 
-def _conflicts_sql(stream: str) -> str:
-    """(id, cursor) pairs landed more than once with different content."""
+def _versions_sql(stream: str, rel: str, *, conflicts: bool) -> str:
+    """Current rows whose version (id, cursor) landed more than once.
+
+    Landing never re-lands a version an earlier run already landed, so a repeat is the
+    source serving a record twice. `conflicts`: the copies differ in content (which one is
+    current is then arbitrary); snapshot streams have no cursor and are judged on repeats only.
+    """
     table = raw_table(stream)
+    if conflicts:
+        having, cursor_ok = "count(distinct t._record::varchar) > 1", "t._cursor is not null"
+        reason = "'conflicting versions of ' || r._record_id || ' at cursor ' || r._cursor"
+    else:
+        having, cursor_ok = "count(*) > count(distinct t._record::varchar)", "true"
+        reason = "'served ' || c.n || ' times: ' || r._record_id"
     return (
-        f"select t._record_id, t._cursor from {table} t join ("
+        f"select r._row, {reason} as reason from {rel} r join ("
+        f"select t._record_id, t._cursor, count(*) as n from {table} t join ("
         f"select _record_id, coalesce(_cursor, '') as c from {table} group by all having count(*) > 1) d "
-        f"on d._record_id = t._record_id and d.c = coalesce(t._cursor, '') "
-        f"group by all having count(distinct t._record::varchar) > 1"
+        f"on d._record_id = t._record_id and d.c = coalesce(t._cursor, '') where {cursor_ok} "
+        f"group by all having {having}) c "
+        f"on c._record_id = r._record_id and c._cursor is not distinct from r._cursor where r._is_current"
     )

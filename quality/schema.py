@@ -87,9 +87,18 @@ class Unique(_Rule):
 
 class UniqueVersion(_Rule):
     """The current version of a source id is unambiguous: no two rows with the same id and
-    cursor carry different content (exact repeats of a row are harmless and deduplicated)."""
+    cursor carry different content (exact repeats are `no_repeats`, and harmless)."""
 
     check: Literal["unique_version"]
+
+    def fields_used(self) -> list[str]:
+        return []
+
+
+class NoRepeats(_Rule):
+    """The source served this version once: repeats are reported (the current state keeps one)."""
+
+    check: Literal["no_repeats"]
 
     def fields_used(self) -> list[str]:
         return []
@@ -168,7 +177,7 @@ class Expression(_Rule):
 
 
 Rule = Annotated[
-    Required | RequiredAny | Unique | UniqueVersion | AcceptedValues | Range | Pattern | Ordered | Reference | Expression,
+    Required | RequiredAny | Unique | UniqueVersion | NoRepeats | AcceptedValues | Range | Pattern | Ordered | Reference | Expression,
     Field(discriminator="check"),
 ]
 
