@@ -11,17 +11,21 @@ from orchestration.assets.raw import RAW_ASSETS
 from orchestration.jobs import file_drop_job, file_drop_sensor, full_job, incremental_job, incremental_schedule
 from orchestration.resources import SourcesResource, WarehouseResource
 
+ASSETS = [*RAW_ASSETS, file_drops, *QUALITY_ASSETS, sfa_dbt_models, marts_parquet]
+CHECKS = RULE_CHECKS
+
+
+def resources() -> dict:
+    return {"warehouse": WarehouseResource(), "sources": SourcesResource(), "dbt": dbt_resource()}
+
+
 defs = dg.Definitions(
-    assets=[*RAW_ASSETS, file_drops, *QUALITY_ASSETS, sfa_dbt_models, marts_parquet],
-    asset_checks=RULE_CHECKS,
+    assets=ASSETS,
+    asset_checks=CHECKS,
     jobs=[full_job, incremental_job, file_drop_job],
     schedules=[incremental_schedule],
     sensors=[file_drop_sensor],
-    resources={
-        "warehouse": WarehouseResource(),
-        "sources": SourcesResource(),
-        "dbt": dbt_resource(),
-    },
+    resources=resources(),
     # One DuckDB file takes one writer: steps run one after another in a single process.
     executor=dg.in_process_executor,
 )
