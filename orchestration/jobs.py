@@ -40,11 +40,14 @@ incremental_schedule = dg.ScheduleDefinition(
 )
 
 
-def raw_run_config(*, full_refresh: bool) -> dict:
-    """Run config that sets `full_refresh` on every extraction op of a job."""
+def raw_run_config(*, full_refresh: bool, log_level: str = "INFO") -> dict:
+    """Run config that sets `full_refresh` on every extraction op of a job (and a readable log level)."""
     from orchestration.assets.raw import RAW_ASSET_OP_NAMES
 
-    return {"ops": {name: {"config": {"full_refresh": full_refresh}} for name in RAW_ASSET_OP_NAMES}}
+    return {
+        "ops": {name: {"config": {"full_refresh": full_refresh}} for name in RAW_ASSET_OP_NAMES},
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
 
 
 @dg.sensor(job=file_drop_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.STOPPED)
