@@ -1,0 +1,62 @@
+"""Fixtures for the quality tests: hand-made raw tables and one sandbox world landed once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extractors.landing import land_records
+from extractors.streams import record_keys
+
+SANDBOX_SEED = 7
+SANDBOX_SCALE = 0.2
+
+
+def land(con: duckdb.DuckDBPyConnection, stream: str, records: Sequence[dict], batch_id: str | None = None) -> str:
+    """Land hand-made records as one batch of `stream`; returns the batch id."""
+    from extractors.landing import new_batch_id
+
+    batch = batch_id or new_batch_id()
+    source = {"crm": "crm", "mkt": "marketing", "erp": "erp"}[stream.split("_")[0]]
+    land_records(con, stream, [list(records)], source=source, keys=record_keys(stream), batch_id=batch)
+    return batch
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    yield con
+    con.close()
+
+
+@pytest.fixture
+def lander(warehouse: duckdb.DuckDBPyConnection) -> Callable[..., str]:
+    return lambda stream, records, batch_id=None: land(warehouse, stream, records, batch_id)
+
+
+@dataclass
+class SandboxRun:
+    con: duckdb.DuckDBPyConnection
+    truth: dict
+    report: object  # quality.run.QualityReport
+    docs_dir: Path
+
+
+@pytest.fixture(scope="session")
+def sandbox_run(tmp_path_factory: pytest.TempPathFactory) -> SandboxRun:
+    """Every stream of World(seed 7, scale 0.2) landed, validated (with GE) and deduplicated once."""
+    from extractors.sandbox.world import World
+    from quality.run import run_quality
+
+    base = tmp_path_factory.mktemp("quality_sandbox")
+    con = duckdb.connect(str(base / "wh.duckdb"))
+    world = World(SANDBOX_SEED, SANDBOX_SCALE)
+    for stream in world.streams():
+        land_records(con, stream, world.pages(stream), source=world.source(stream), keys=record_keys(stream))
+    report = run_quality(con, docs_dir=base / "data_docs")
+    yield SandboxRun(con=con, truth=world.truth(), report=report, docs_dir=base / "data_docs")
+    con.close()
