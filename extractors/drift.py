@@ -1,8 +1,9 @@
 """Cheap schema-drift detection: which fields a stream's records carry, with which JSON types.
 
-Every record's key *set* is counted (a tuple per record, so a new field is never missed);
-value types are taken from a sample (the first record of every new key layout plus every
-`stride`-th record). The observed schema is compared with what earlier runs saw
+A sample is looked at (every `stride`-th record of a page, the first one included): its key
+layout is counted, and the value types are read from the first record of every new layout
+plus every `type_stride`-th sampled record. A field that shows up in fewer than about one
+record in `stride` can be missed by one run; it is seen once it is common. The observed schema is compared with what earlier runs saw
 (`raw._schemas`) or, on a first run, with the fields the stream table declares.
 """
 
@@ -48,9 +49,11 @@ def json_type(value: Any) -> str:
 
 
 class SchemaObserver:
-    def __init__(self, root: str | None = None, stride: int = 25):
+    def __init__(self, root: str | None = None, stride: int = 5, type_stride: int = 10):
         self.root = root
         self.stride = stride
+        self.type_stride = type_stride
+        self.sampled = 0
         self.layouts: Counter[tuple[str, ...]] = Counter()
         self.types: dict[str, set[str]] = {}
         self.rows = 0
@@ -67,11 +70,12 @@ class SchemaObserver:
     def observe(self, records: list[dict]) -> None:
         layouts = self.layouts
         root = self.root
-        for i, record in enumerate(records):
+        for record in records[:: self.stride]:
             key = tuple(record) if root is None else (*record, *(record.get(root) or ()))
             seen_before = key in layouts
             layouts[key] += 1
-            if not seen_before or (self.rows + i) % self.stride == 0:
+            self.sampled += 1
+            if not seen_before or self.sampled % self.type_stride == 0:
                 for name, value in self._fields(record).items():
                     self.types.setdefault(name, set()).add(json_type(value))
         self.rows += len(records)

@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,15 @@ def make_client(source: str, config: ExtractConfig) -> Connector:
     return CLIENTS[source](config)
 
 
+def connect_warehouse(warehouse_path: str, cfg: ExtractConfig) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(warehouse_path)
+    if cfg.duckdb_memory_limit:
+        con.execute(f"set memory_limit = '{cfg.duckdb_memory_limit}'")
+    if cfg.duckdb_compression:
+        con.execute(f"set force_compression = '{cfg.duckdb_compression}'")
+    return con
+
+
 def _as_config(config: ExtractConfig | str | Path | None) -> ExtractConfig:
     if isinstance(config, ExtractConfig):
         return config
@@ -97,7 +107,7 @@ def extract_stream(
     spec = get_stream(stream)
     own_client = client is None
     conn = client if client is not None else make_client(spec.source, cfg)
-    con = duckdb.connect(warehouse_path)
+    con = connect_warehouse(warehouse_path, cfg)
     try:
         return _Run(spec, cfg, con, conn, full_refresh, progress).run()
     finally:
@@ -169,6 +179,8 @@ class _Run:
         started = time.perf_counter()
         spec, res = self.spec, self.result
         landing.ensure_raw_table(self.con, spec.table)
+        # Nothing landed before this run: no version can repeat one, skip the comparison.
+        self.compare = self.con.execute(f"select exists (from raw.{spec.table})").fetchone()[0]
         state = load_state(self.con, spec.table)
         reference = load_reference(self.con, spec.table)
         res.cursor_before = state.cursor
@@ -178,6 +190,9 @@ class _Run:
         pending: list[pa.Table] = []
         pending_rows = 0
         position: dict | None = None
+        # One writer thread: a chunk commits (DuckDB releases the GIL) while the next is read.
+        writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="extract-writer")
+        in_flight: Future | None = None
         try:
             since, resume, run_max = self._plan(state)
             for page in _prefetch(self.client.read(spec, since, resume), self.cfg.prefetch_pages):
@@ -196,15 +211,23 @@ class _Run:
                 position = page.position
                 if pending_rows >= self.cfg.commit_rows:
                     checkpoint = {"since": since, "position": position, "run_max": run_max}
-                    self._commit(pending, StreamState(state.cursor, checkpoint))
+                    if in_flight is not None:
+                        in_flight.result()  # at most one chunk waits: memory stays bounded
+                    in_flight = writer.submit(self._commit, pending, StreamState(state.cursor, checkpoint))
                     pending, pending_rows = [], 0
                 if self.progress:
                     self.progress(spec.table, res.rows_read, res.rows_landed)
+            if in_flight is not None:
+                in_flight.result()
             final_cursor = self._later(state.cursor, run_max)
             self._commit(pending, StreamState(final_cursor, None), final=True)
         except Exception as exc:
+            if in_flight is not None:
+                in_flight.cancel()
+                wait([in_flight])  # never leave a commit running on the connection we close
             raise ExtractionError(spec.table, self.state.cursor, self.state.checkpoint, exc) from exc
         finally:
+            writer.shutdown(wait=True)
             res.seconds = round(time.perf_counter() - started, 3)
             res.requests = getattr(getattr(self.client, "http", None), "requests_sent", 0) - requests_before
         res.cursor_after = self.state.cursor
@@ -253,11 +276,12 @@ class _Run:
                 batch = batch.set_column(
                     batch.schema.get_field_index("_batch_id"),
                     "_batch_id",
-                    pa.array([batch_id] * batch.num_rows, pa.string()),
+                    pa.repeat(pa.scalar(batch_id, pa.string()), batch.num_rows),
                 )
                 landed = landing.append_new_versions(
-                    con, self.spec.table, batch, by_content=not self.spec.incremental, run_id=self.run_id
-                )
+                    con, self.spec.table, batch, by_content=not self.spec.incremental,
+                    run_id=self.run_id, compare=self.compare,
+                )  # fmt: skip
             if final:
                 save_observed(con, self.spec.table, self.observer)
             save_state(con, self.spec.table, state, batch_id if landed else None)
