@@ -106,18 +106,20 @@ class Identity:
     def tax_ids(self, ckey: np.ndarray) -> list[str]:
         """18-char unified social credit codes with a valid GB 32100-2015 check character."""
         alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-        weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]
-        area = self.h.int("tax.area", ckey, 110000, 660000).tolist()
-        body = self.h.u64("tax.body", ckey).tolist()
-        out = []
-        for ar, bd in zip(area, body):
-            chars = ["9", "1"] + list(str(ar))
-            for _ in range(9):
-                chars.append(alphabet[bd % 31])
-                bd //= 31
-            total = sum(alphabet.index(c) * w for c, w in zip(chars, weights))
-            out.append("".join(chars) + alphabet[(31 - total % 31) % 31])
-        return out
+        weights = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
+        area = self.h.int("tax.area", ckey, 110000, 660000)
+        body = self.h.u64("tax.body", ckey)
+        codes = np.empty((len(ckey), 17), np.int64)
+        codes[:, 0], codes[:, 1] = 9, 1
+        for d in range(6):  # area code digits, most significant first
+            codes[:, 2 + d] = area // 10 ** (5 - d) % 10
+        for d in range(9):
+            codes[:, 8 + d] = (body % np.uint64(31)).astype(np.int64)
+            body = body // np.uint64(31)
+        check = (31 - (codes * weights).sum(axis=1) % 31) % 31
+        table = np.array(list(alphabet))
+        chars = table[np.concatenate([codes, check[:, None]], axis=1)]
+        return ["".join(row) for row in chars.tolist()]
 
     # --- people ---
     def people(self, pkey: np.ndarray, is_en: np.ndarray, domains: list[str], style: int = 0

@@ -69,9 +69,11 @@ class ErpWire:
         credit = (h.int("credit", idx, 5, 200) * 10_000).tolist()
         terms = np.where(h.u01("terms", idx) < 0.6, 30, 60).tolist()
         tel = h.int("tel", idx, 10_000_000, 99_999_999).tolist()
+        active = C.active[idx].tolist()
+        is_en_l = is_en.tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
-            en = bool(is_en[k])
+            en = is_en_l[k]
             city = names[k].split("(")[-1].split(")")[0] if en and "(" in names[k] else names[k][:2]
             out.append({
                 "id": i + 1, "name": names[k], "display_name": names[k], "is_company": True,
@@ -80,7 +82,7 @@ class ErpWire:
                 "street": False if en else f"{N.REGIONS[0][:0]}{names[k][:2]}工业园{tel[k] % 300}号",
                 "city": city, "country_id": [48, "China"] if not en else [197, "Singapore"],
                 "customer_rank": rank[k], "credit_limit": float(credit[k]),
-                "property_payment_term_id": list(PAYMENT_TERMS[terms[k]]), "active": bool(C.active[i]),
+                "property_payment_term_id": list(PAYMENT_TERMS[terms[k]]), "active": active[k],
                 "create_date": ct[k], "write_date": wd[k],
             })
         return out
@@ -138,29 +140,27 @@ class ErpWire:
         first = s.line_off[order]
         k_lines = s.line_off[order + 1] - first
         pos = idx - first
-        # Split the order amount by hashed weights per order; the last line takes the remainder.
-        out = []
+        # Split each order amount by hashed weights (up to 4 lines); the last line takes the rest.
+        j = np.arange(4)
+        w = h.u01("w", (order[:, None] * 8 + j[None, :]).ravel()).reshape(-1, 4) + 0.2
+        w = np.where(j[None, :] < k_lines[:, None], w, 0.0)
+        total = O.amount[order]
+        parts = np.floor(total[:, None] * w / w.sum(axis=1, keepdims=True) / 100).astype(np.int64) * 100
+        head = np.where(j[None, :] < (k_lines - 1)[:, None], parts, 0).sum(axis=1)
+        sub = np.where(pos == k_lines - 1, total - head, parts[np.arange(len(idx)), pos])
+        qty = np.array([1, 2, 4, 5, 10])[h.int("qty", idx, 0, 5)]
+        qty = np.where(sub % qty == 0, qty, 1)
         date = T.odoo_datetime(O.t[order])
         wd = T.odoo_datetime(O.lmt[order])
-        prod = h.int("prod", idx, 0, N_PRODUCTS).tolist()
-        qty_pick = h.int("qty", idx, 0, 5).tolist()
-        for k, i in enumerate(idx.tolist()):
-            o, kk, p = int(order[k]), int(k_lines[k]), int(pos[k])
-            w = Hasher(self.seed, "erp_sales_order_lines").u01("w", np.arange(kk, dtype=np.int64) + o * 8) + 0.2
-            total = int(O.amount[o])
-            parts = np.floor(total * w / w.sum() / 100).astype(np.int64) * 100
-            parts[-1] = total - parts[:-1].sum()
-            sub = int(parts[p])
-            qty = [1, 2, 4, 5, 10][qty_pick[k]]
-            if sub % qty:
-                qty = 1
-            code = CURRENCIES[int(O.cur[o])]
-            pid = prod[k] + 1
+        pid = (h.int("prod", idx, 0, N_PRODUCTS) + 1).tolist()
+        cur = [cur_m2o(CURRENCIES[c]) for c in O.cur[order].tolist()]
+        out = []
+        for k, (i, o, sb, q, p) in enumerate(zip(idx.tolist(), order.tolist(), sub.tolist(), qty.tolist(), pid)):
             out.append({
                 "id": i + 1, "order_id": [o + 1, self.order_name(o)],
-                "product_id": [pid, f"[SKU-{pid:04d}] {PRODUCT_NAMES[(pid - 1) % len(PRODUCT_NAMES)]}"],
-                "product_uom_qty": float(qty), "price_unit": amount(sub // qty), "price_subtotal": amount(sub),
-                "currency_id": cur_m2o(code), "create_date": date[k], "write_date": wd[k],
+                "product_id": [p, f"[SKU-{p:04d}] {PRODUCT_NAMES[(p - 1) % len(PRODUCT_NAMES)]}"],
+                "product_uom_qty": float(q), "price_unit": amount(sb // q), "price_subtotal": amount(sb),
+                "currency_id": cur[k], "create_date": date[k], "write_date": wd[k],
             })
         return out
 
@@ -179,11 +179,12 @@ class ErpWire:
         total, resid, ps = I.total[idx].tolist(), I.residual[idx].tolist(), I.pstate[idx].tolist()
         cancel = I.cancel[idx].tolist()
         cur = O.cur[order].tolist()
+        cust_l, order_l = cust.tolist(), order.tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
             out.append({
                 "id": i + 1, "name": self.invoice_name(i, date[k][:4]), "move_type": "out_invoice",
-                "partner_id": [int(cust[k]) + 1, cnames[k]], "invoice_origin": self.order_name(int(order[k])),
+                "partner_id": [cust_l[k] + 1, cnames[k]], "invoice_origin": self.order_name(order_l[k]),
                 "invoice_date": date[k], "invoice_date_due": due[k], "amount_total": amount(total[k]),
                 "amount_residual": amount(resid[k]), "payment_state": PAY_STATES[ps[k]],
                 "currency_id": cur_m2o(CURRENCIES[cur[k]]), "state": "cancel" if cancel[k] else "posted",
@@ -203,11 +204,12 @@ class ErpWire:
         wd = T.odoo_datetime(Pm.lmt[idx])
         amt = Pm.amount[idx].tolist()
         cur = np.where(has, O.cur[order], 0).tolist()
+        has_l, cust_l, inv_l, cancel = has.tolist(), cust.tolist(), inv.tolist(), Pm.cancel[idx].tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
-            if has[k]:
-                partner = [int(cust[k]) + 1, cnames[k]]
-                rec_ids = [int(inv[k]) + 1]
+            if has_l[k]:
+                partner = [cust_l[k] + 1, cnames[k]]
+                rec_ids = [inv_l[k] + 1]
             else:
                 partner = [ORPHAN_PARTNER_ID + 500_000 + i, "Unknown partner"]
                 rec_ids = [ORPHAN_INVOICE_ID + i]
@@ -215,6 +217,6 @@ class ErpWire:
                 "id": i + 1, "name": f"PBNK1/{date[k][:4]}/{i + 1:05d}", "partner_id": partner,
                 "amount": amount(amt[k]), "date": date[k], "currency_id": cur_m2o(CURRENCIES[cur[k]]),
                 "payment_type": "inbound", "reconciled_invoice_ids": rec_ids,
-                "state": "cancel" if Pm.cancel[i] else "posted", "create_date": ct[k], "write_date": wd[k],
+                "state": "cancel" if cancel[k] else "posted", "create_date": ct[k], "write_date": wd[k],
             })
         return out

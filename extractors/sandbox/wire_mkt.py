@@ -48,12 +48,13 @@ class MktWire:
         year = [s[:4] for s in start]
         theme = h.int("theme", idx, 0, len(THEMES)).tolist()
         budget = (C.budget[idx] + C.ver[idx].astype(np.int64) * 500_000).tolist()
+        chans, arch = C.channel[idx].tolist(), C.archived[idx].tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
-            ch = CHANNELS[C.channel[i]]
+            ch = CHANNELS[chans[k]]
             props = {"name": f"{year[k]} {THEMES[theme[k]]} ({ch}) #{i + 1}", "channel": ch,
                      "start_date": start[k], "end_date": end[k], "budget": money(budget[k]), "currency": "CNY"}
-            out.append(_record(self.campaign_id(i), props, ct[k], up[k], bool(C.archived[i])))
+            out.append(_record(self.campaign_id(i), props, ct[k], up[k], arch[k]))
         return out
 
     def mkt_campaign_daily_metrics(self, idx: np.ndarray) -> list[dict]:
@@ -66,12 +67,14 @@ class MktWire:
         clicks = np.round(impressions * (0.005 + 0.03 * h.u01("ctr", idx))).astype(np.int64)
         date = T.shanghai_date(T.START_MS + M.day[idx].astype(np.int64) * T.DAY_MS)
         ts = T.iso_utc(M.lmt[idx])
+        camp_l, arch = camp.tolist(), M.archived[idx].tolist()
+        spend, impressions, clicks = spend.tolist(), impressions.tolist(), clicks.tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
-            props = {"campaign_id": self.campaign_id(int(camp[k])), "date": date[k], "spend": money(spend[k]),
+            props = {"campaign_id": self.campaign_id(camp_l[k]), "date": date[k], "spend": money(spend[k]),
                      "currency": "CNY", "impressions": str(impressions[k]), "clicks": str(clicks[k])}
             out.append(_record(str(ID_BASE["mkt_campaign_daily_metrics"] + i), props, ts[k], ts[k],
-                               bool(M.archived[i])))
+                               arch[k]))
         return out
 
     def mkt_form_submissions(self, idx: np.ndarray) -> list[dict]:
@@ -87,6 +90,7 @@ class MktWire:
         form = h.int("form", idx, 1, 4).tolist()
         sub_at = T.iso_utc(S.t[idx])
         up = T.iso_utc(S.lmt[idx])
+        arch = S.archived[idx].tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
             ch = CHANNELS[chan[k]]
@@ -102,7 +106,7 @@ class MktWire:
             if known[k]:
                 props["crm_lead_id"] = lead_ids[k]
             out.append(_record(str(ID_BASE["mkt_form_submissions"] + i), props, sub_at[k], up[k],
-                               bool(S.archived[i])))
+                               arch[k]))
         return out
 
     def mkt_engagement_events(self, idx: np.ndarray) -> list[dict]:
@@ -114,6 +118,7 @@ class MktWire:
         camp = L.campaign[lead].tolist()
         typ = h.choice("type", idx, [0.35, 0.15, 0.3, 0.12, 0.08]).tolist()
         ts = T.iso_utc(E.t[idx])
+        arch = E.archived[idx].tolist()
         out = []
         for k, i in enumerate(idx.tolist()):
             props = {"event_type": EVENT_TYPES[typ[k]], "occurred_at": ts[k], "crm_lead_id": lead_ids[k]}
@@ -122,5 +127,5 @@ class MktWire:
             if ppl["email"][k] is not None:
                 props["email"] = ppl["email"][k].strip().lower()
             out.append(_record(str(ID_BASE["mkt_engagement_events"] + i), props, ts[k], ts[k],
-                               bool(E.archived[i])))
+                               arch[k]))
         return out
