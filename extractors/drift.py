@@ -131,14 +131,16 @@ def drift_report(
                 "new_fields": [], "missing_fields": [], "type_changes": {}}  # fmt: skip
     if reference:
         baseline = "previous_batches"
-        known = set(reference)
+        known = expected = set(reference)
     else:
         baseline = "declared"
-        known = _declared_fields(declared, observer.root)
+        expected = _declared_fields(declared, observer.root)
+        # A declared Fxiaoke lookup may come with its display name `<field>__r`.
+        known = expected | {f"{name}__r" for name in expected}
     new_fields = sorted(set(observed) - known) if known else []
     missing: list[str] = []
-    if observer.rows >= MIN_ROWS_FOR_MISSING and known:
-        missing = sorted(known - set(observed) - {observer.root or ""})
+    if observer.rows >= MIN_ROWS_FOR_MISSING and expected:
+        missing = sorted(expected - set(observed) - {observer.root or ""})
     type_changes: dict[str, list[list[str]]] = {}
     if reference:
         for name, types in observed.items():

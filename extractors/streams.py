@@ -49,6 +49,8 @@ NEVER = Tombstone()
 CRM_COMMON_FIELDS = (
     "_id", "name", "owner", "created_by", "last_modified_by", "create_time",
     "last_modified_time", "is_deleted", "life_status", "version", "record_type", "lock_status",
+    # Server fields every real record carries too (FXIAOKE_API.md).
+    "object_describe_api_name", "data_own_department",
 )  # fmt: skip
 HUBSPOT_COMMON_FIELDS = ("id", "properties", "createdAt", "updatedAt", "archived")
 
