@@ -202,7 +202,7 @@ def _merge_quarantine(con: duckdb.DuckDBPyConnection, stream: str, work: str, fa
                coalesce(n.reason, o.reason) as reason,
                coalesce(n.record, o.record) as record,
                coalesce(o.first_seen_run, {q(run_id)}) as first_seen_run,
-               case when n.rule is not null then {q(run_id)} else o.last_seen_run end as last_seen_run,
+               case when n.is_current or o.rule is null then {q(run_id)} else o.last_seen_run end as last_seen_run,
                coalesce(not n.is_current, true) as resolved,
                case
                    when n.is_current then null
