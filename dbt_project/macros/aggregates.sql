@@ -65,3 +65,11 @@
 {% macro to_reporting_currency(amount, rate) -%}
     cast(round({{ amount }} * {{ rate }}, 2) as {{ sfa.type_amount() }})
 {%- endmacro %}
+
+{#- 1, 2, ... n+1: which of the buckets split at the ascending `thresholds` the value falls in. -#}
+{% macro bucket(expr, thresholds) -%}
+    case
+        {% for threshold in thresholds %}when {{ expr }} < {{ threshold }} then {{ loop.index }}
+        {% endfor %}else {{ thresholds | length + 1 }}
+    end
+{%- endmacro %}

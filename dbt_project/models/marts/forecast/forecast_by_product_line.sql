@@ -1,0 +1,1 @@
+{{ sfa.forecast_current(['product_line']) }}
