@@ -138,12 +138,15 @@ def clusters(w: World) -> dict:
         "crm_leads": _clusters(w, "crm_leads", s.leads.person),
         "crm_contacts": _clusters(w, "crm_contacts", contact_key),
         "erp_customers": _clusters(w, "erp_customers", s.customers.acc.astype(np.int64)),
-        "distinct": {
-            "crm_leads": int(len(np.unique(s.leads.person))),
-            "crm_contacts": int(len(np.unique(contact_key))),
-            "erp_customers": int(len(np.unique(s.customers.acc))),
-        },
     }
+
+
+def identities(w: World) -> dict[str, int]:
+    """Distinct true identities among all records (deleted and invalid ones included)."""
+    s = w.spine
+    return {"crm_leads": int(len(np.unique(s.leads.person))),
+            "crm_contacts": int(s.contacts.n - s.contacts.dup.sum()),
+            "erp_customers": int(len(np.unique(s.customers.acc)))}
 
 
 def links(w: World) -> dict:
@@ -165,6 +168,7 @@ def build_truth(w: World) -> dict:
         "served_counts": {t: w.count(t) for t in w.streams()},
         "defects": defects(w),
         "clusters": clusters(w),
+        "identities": identities(w),
         "links": links(w),
         "changes": w.changes,
         "figures": figures,
