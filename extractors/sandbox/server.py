@@ -227,11 +227,11 @@ class SandboxApp:
         if denied:
             return denied
         if path == "/cgi/department/list":
-            with self.lock:
-                return json_reply(crm_envelope(0, departments=list(self.world.iter_records("crm_departments"))))
+            return self._fault_reply("crm", "crm|departments", lambda: json_reply(
+                crm_envelope(0, departments=list(self.world.iter_records("crm_departments")))))
         if path == "/cgi/user/list":
-            with self.lock:
-                return json_reply(crm_envelope(0, userList=list(self.world.iter_records("crm_users"))))
+            return self._fault_reply("crm", "crm|users", lambda: json_reply(
+                crm_envelope(0, userList=list(self.world.iter_records("crm_users")))))
         if path in ("/cgi/crm/v2/data/query", "/cgi/crm/custom/v2/data/query"):
             return self.crm_query(req, custom=path.startswith("/cgi/crm/custom/"))
         return json_reply(crm_envelope(10001, f"unknown interface {path}"))
