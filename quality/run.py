@@ -54,10 +54,14 @@ def validate_streams(
     *,
     run_id: str | None = None,
     docs_dir: str | Path | None = None,
-    great_expectations: bool = True,
+    great_expectations: bool | Iterable[str] = True,
     rulesets: dict[str, RuleSet] | None = None,
 ) -> QualityReport:
-    """Evaluate the rules of the given streams (default: every declared stream that has landed)."""
+    """Evaluate the rules of the given streams (default: every declared stream that has landed).
+
+    `great_expectations`: True validates every evaluated stream with GE and builds the Data
+    Docs, False none, or a collection of stream names to validate with GE.
+    """
     con = connect(warehouse)
     rulesets = rulesets or load_rulesets()
     report = QualityReport(run_id=run_id or new_run_id(), run_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
@@ -72,11 +76,12 @@ def validate_streams(
         for ruleset in present:
             evaluate_stream(con, ruleset, rulesets, existing)
             report.streams[ruleset.stream] = record_outcome(con, ruleset, report.run_id, report.run_at)
-        if great_expectations and present:
+        gx_sets = _gx_selection(present, great_expectations)
+        if gx_sets:
             docs = Path(docs_dir) if docs_dir else default_docs_dir(con)
             report.gx, report.docs_index = run_expectations(
                 con,
-                present,
+                gx_sets,
                 run_id=report.run_id,
                 docs_dir=docs,
                 store_dir=docs.parent / "gx_store",
@@ -90,6 +95,13 @@ def validate_streams(
         if not isinstance(warehouse, duckdb.DuckDBPyConnection):
             con.close()
     return report
+
+
+def _gx_selection(present: list[RuleSet], choice: bool | Iterable[str]) -> list[RuleSet]:
+    if isinstance(choice, bool):
+        return present if choice else []
+    wanted = set(choice)
+    return [r for r in present if r.stream in wanted]
 
 
 def _attach_gx(report: QualityReport) -> None:
@@ -124,9 +136,12 @@ def run_quality(
     docs_dir: str | Path | None = None,
     *,
     identity: bool = True,
+    great_expectations: bool | Iterable[str] = True,
 ) -> QualityReport:
     """Validate every (or the given) landed stream, build the Data Docs, then the identity map."""
-    report = validate_streams(warehouse_path, streams, run_id=run_id, docs_dir=docs_dir)
+    report = validate_streams(
+        warehouse_path, streams, run_id=run_id, docs_dir=docs_dir, great_expectations=great_expectations
+    )
     if identity:
         from quality.identity import build_identity_map
 
