@@ -13,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from extractors.landing import RAW_SCHEMA, utc_now
 from extractors.streams import HUBSPOT_COMMON_FIELDS
@@ -101,22 +102,26 @@ def load_reference(con: duckdb.DuckDBPyConnection, stream: str) -> dict[str, set
 
 def save_observed(con: duckdb.DuckDBPyConnection, stream: str, observer: SchemaObserver) -> None:
     """Merge what was observed into `raw._schemas` (the caller owns the transaction)."""
-    now = utc_now()
-    rows = [(stream, f, t, now, now) for f, types in observer.types.items() for t in types]
-    if not rows:
+    pairs = [(f, t) for f, types in observer.types.items() for t in types]
+    if not pairs:
         return
-    con.execute("create temp table if not exists _seen_types (stream varchar, field varchar, json_type varchar, a timestamp, b timestamp)")
-    con.execute("delete from _seen_types")
-    con.executemany("insert into _seen_types values (?, ?, ?, ?, ?)", rows)
-    con.execute(
-        f"update {SCHEMAS_TABLE} s set last_seen_at = n.b from _seen_types n "
-        "where s.stream = n.stream and s.field = n.field and s.json_type = n.json_type"
-    )
-    con.execute(
-        f"insert into {SCHEMAS_TABLE} select n.* from _seen_types n where not exists ("
-        f"select 1 from {SCHEMAS_TABLE} s where s.stream = n.stream and s.field = n.field "
-        "and s.json_type = n.json_type)"
-    )
+    seen = pa.table({"field": [f for f, _ in pairs], "json_type": [t for _, t in pairs]})
+    now = utc_now()
+    con.register("_seen_types", seen)
+    try:
+        con.execute(
+            f"update {SCHEMAS_TABLE} s set last_seen_at = ? from _seen_types n "
+            "where s.stream = ? and s.field = n.field and s.json_type = n.json_type",
+            [now, stream],
+        )
+        con.execute(
+            f"insert into {SCHEMAS_TABLE} select ?, n.field, n.json_type, ?, ? from _seen_types n "
+            f"where not exists (select 1 from {SCHEMAS_TABLE} s where s.stream = ? "
+            "and s.field = n.field and s.json_type = n.json_type)",
+            [stream, now, now, stream],
+        )
+    finally:
+        con.unregister("_seen_types")
 
 
 def drift_report(

@@ -101,18 +101,23 @@ def extract_stream(
     full_refresh: bool = False,
     progress: Progress | None = None,
     client: Connector | None = None,
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> ExtractResult:
-    """Land everything new for one stream; safe to kill and rerun at any point."""
+    """Land everything new for one stream; safe to kill and rerun at any point.
+
+    The warehouse is opened for this call and closed at its end (DuckDB: one writer per
+    file) unless `connection` is given (extract_source shares one across its streams).
+    """
     cfg = _as_config(config)
     spec = get_stream(stream)
-    own_client = client is None
     conn = client if client is not None else make_client(spec.source, cfg)
-    con = connect_warehouse(warehouse_path, cfg)
+    con = connection if connection is not None else connect_warehouse(warehouse_path, cfg)
     try:
         return _Run(spec, cfg, con, conn, full_refresh, progress).run()
     finally:
-        con.close()
-        if own_client:
+        if connection is None:
+            con.close()
+        if client is None:
             conn.close()
 
 
@@ -135,6 +140,7 @@ def extract_source(
     cfg = _as_config(config)
     names = streams or [s.table for s in streams_of(source)]
     client = make_client(source, cfg)
+    con = connect_warehouse(warehouse_path, cfg)
     results: list[ExtractResult] = []
     first_error: ExtractionError | None = None
     try:
@@ -142,14 +148,16 @@ def extract_source(
             try:
                 results.append(
                     extract_stream(
-                        name, cfg, warehouse_path, full_refresh=full_refresh, progress=progress, client=client
-                    )
+                        name, cfg, warehouse_path, full_refresh=full_refresh, progress=progress,
+                        client=client, connection=con,
+                    )  # fmt: skip
                 )
             except ExtractionError as exc:
                 log.error("%s", exc)
                 first_error = first_error or exc
                 results.append(ExtractResult(stream=name, source=source, error=str(exc)))
     finally:
+        con.close()
         client.close()
     if first_error is not None and raise_on_error:
         raise first_error
