@@ -121,3 +121,34 @@ def test_missing_column_and_bad_mapping_are_named(tmp_path: Path) -> None:
     bad_mapping.write_text("table: crm_leads\nprimary_key: id\ncolumns: {A: {field: id, type: money}}\n")
     with pytest.raises(FileLoadError, match="invalid mapping"):
         load_mapping(bad_mapping)
+
+
+def test_types_and_outputs_for_marketing_and_erp_shapes(tmp_path: Path) -> None:
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(
+        "table: mkt_form_submissions\nprimary_key: id\ncursor: updatedAt\nunmapped: error\n"
+        "columns:\n"
+        "  id: {field: id}\n"
+        "  amount: {field: amount, type: decimal, scale: 2}\n"
+        "  at: {field: updatedAt, type: datetime, format: '%Y/%m/%d %H:%M', output: iso}\n"
+        "  odoo: {field: write_date, type: datetime, format: epoch_s, output: odoo}\n"
+        "  ok: {field: ok, type: boolean}\n"
+        "constants: {archived: false}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "subs.csv"
+    path.write_text("id,amount,at,odoo,ok\n7,\"1,234.5\",2026/03/01 09:30,1772328600,是\n", encoding="utf-8")
+    wh = str(tmp_path / "wh.duckdb")
+    assert load_file(path, mapping, wh).rows_landed == 1
+    with duckdb.connect(wh) as con:
+        cursor, record = con.execute("select _cursor, _record from raw.mkt_form_submissions").fetchone()
+    record = orjson.loads(record)
+    assert record == {
+        "id": "7", "amount": "1234.50", "updatedAt": "2026-03-01T01:30:00.000Z",
+        "write_date": "2026-03-01 01:30:00", "ok": True, "archived": False,
+    }  # fmt: skip
+    assert cursor == "2026-03-01T01:30:00.000Z"
+    extra = tmp_path / "extra.csv"
+    extra.write_text("id,amount,at,odoo,ok,surprise\n8,1,2026/03/01 09:30,1,no,x\n", encoding="utf-8")
+    with pytest.raises(FileLoadError, match=r"line 1, column 'surprise': unmapped"):
+        load_file(extra, mapping, wh)
