@@ -14,7 +14,6 @@ import dbt_harness as harness
 
 SEED = 7
 SCALE = 0.1
-AS_OF_DATE = "2026-10-31"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -36,8 +35,9 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     finally:
         con.close()
     (work / "truth.json").write_text(json.dumps(truth, default=str))
-    harness.run_dbt(["build"], {"SFA_WAREHOUSE": str(warehouse), "SFA_AS_OF_DATE": AS_OF_DATE}, work)
-    return {"warehouse": warehouse, "truth": truth, "work": work}
+    as_of_date = truth["as_of"][:10]
+    harness.run_dbt(["build"], {"SFA_WAREHOUSE": str(warehouse), "SFA_AS_OF_DATE": as_of_date}, work)
+    return {"warehouse": warehouse, "truth": truth, "work": work, "as_of_date": as_of_date}
 
 
 @pytest.fixture(scope="session")
@@ -62,7 +62,7 @@ def postgres_build(duckdb_build: dict, duckdb_con: duckdb.DuckDBPyConnection, po
         harness.run_dbt(
             ["build", "--target", "postgres"],
             {"SFA_SCHEMA_PREFIX": prefix, "SFA_RAW_SCHEMA": schemas["raw"], "SFA_QUALITY_SCHEMA": schemas["quality"],
-             "SFA_AS_OF_DATE": AS_OF_DATE},
+             "SFA_AS_OF_DATE": duckdb_build["as_of_date"]},
             work,
         )
         yield {"pg": pg, "prefix": prefix}

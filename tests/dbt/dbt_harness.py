@@ -42,17 +42,29 @@ QUALITY_DDL = [
 RAW_COLUMNS = ["_source", "_stream", "_batch_id", "_extracted_at", "_record_id", "_cursor", "_deleted", "_record"]
 
 
-def land_world(con: duckdb.DuckDBPyConnection, seed: int, scale: float) -> dict:
-    """Every stream of the World into raw.*; every contract table exists (empty if not served)."""
+# Defect kinds that are not errors: handled by identity resolution, tombstones and versioning.
+NON_ERROR_DEFECT_KINDS = ("identity_duplicate", "deleted", "duplicate_id", "late_update")
+
+
+def land_world(con: duckdb.DuckDBPyConnection, seed: int, scale: float, advances: int = 1) -> dict:
+    """Every stream of the World into raw.*, then again after each epoch advance (late updates,
+    deletes, new records arrive as new versions), so staging must pick the latest version.
+    Every contract table exists (empty if not served). Returns the truth of the last epoch."""
     world = World(seed=seed, scale=scale)
-    for stream in world.streams():
-        land_records(con, stream, world.pages(stream), source=world.source(stream), keys=record_keys(stream))
+    for epoch in range(advances + 1):
+        if epoch:
+            world.advance()
+        for stream in world.streams():
+            land_records(con, stream, world.pages(stream), source=world.source(stream), keys=record_keys(stream))
     for stream in STREAMS:
         ensure_raw_table(con, stream)
     return world.truth()
 
 
 def quarantine_rows(truth: Mapping) -> list[tuple[str, str, str, str, str]]:
+    unknown = set(truth["defects"]) - set(ERROR_DEFECT_KINDS) - set(NON_ERROR_DEFECT_KINDS)
+    if unknown:
+        raise ValueError(f"truth has defect kinds this harness does not classify: {sorted(unknown)}")
     rows = []
     for kind in ERROR_DEFECT_KINDS:
         for stream, ids in truth["defects"].get(kind, {}).items():
