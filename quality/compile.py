@@ -39,6 +39,14 @@ EMPTY_TEXTS = ("", "false", "null", "[]", "{}")
 # Latest version per source id (contract section 4): highest cursor (numeric when it is a
 # number, so ms cursors of different length still order), then the latest landing.
 CURRENT_ORDER = "try_cast(_cursor as bigint) desc nulls last, _cursor desc nulls last, _extracted_at desc, rowid desc"
+# The same order as one comparable key, for arg_max: an aggregate is far cheaper than a
+# window sort that drags the rows along (cursors are positive ms or ISO/Odoo datetimes).
+CURRENT_KEY = "(coalesce(try_cast(_cursor as bigint), -1), coalesce(_cursor, ''), _extracted_at, rowid)"
+
+
+def current_rows_sql(stream: str) -> str:
+    """`_row` (raw rowid) of the current version of every record of a raw table."""
+    return f"select arg_max(rowid, {CURRENT_KEY}) as _row from {raw_table(stream)} group by _record_id"
 
 
 def q(value: str) -> str:
@@ -54,9 +62,20 @@ def raw_table(stream: str) -> str:
     return f"{RAW_SCHEMA}.{ident(stream)}"
 
 
-def clean_text(expr: str) -> str:
-    empties = ", ".join(q(e) for e in EMPTY_TEXTS)
-    return f"case when trim({expr}) in ({empties}) then null else trim({expr}) end"
+def clean_text(expr: str, spec: FieldSpec | None = None, source: str = "erp") -> str:
+    """Trimmed text, NULL when empty. Only Odoo sends `false` for empty fields and only list
+    fields can be `[]`, so the cheaper form is used where those cannot occur."""
+    empties = [""]
+    if source in ("erp", "file"):
+        empties += ["false"]
+    if spec is None or spec.type == "list":
+        empties += ["[]", "{}"]
+    if spec is None:
+        empties = list(EMPTY_TEXTS)
+    if empties == [""]:
+        return f"nullif(trim({expr}), '')"
+    listed = ", ".join(q(e) for e in empties)
+    return f"case when trim({expr}) in ({listed}) then null else trim({expr}) end"
 
 
 def typed(column: str, spec: FieldSpec) -> str:
@@ -88,20 +107,25 @@ def business_day(column: str, spec: FieldSpec) -> str:
     return f"cast({value} + interval {BUSINESS_UTC_OFFSET_HOURS} hour as date)"
 
 
-def flat_select(ruleset: RuleSet) -> str:
-    """SQL creating the flat relation of one stream from its raw table (one JSON parse per row)."""
+def flat_select(ruleset: RuleSet, current: str) -> str:
+    """SQL creating the flat relation of one stream: one JSON parse per raw row.
+
+    `current` is a relation of `_row` (see current_rows_sql) marking the current versions.
+    """
     names = list(ruleset.fields)
     paths = ", ".join(q(ruleset.fields[n].path) for n in names)
-    cols = ",\n        ".join(f"{clean_text(f'_v[{i + 1}]')} as {ident(n)}" for i, n in enumerate(names))
-    extract = f"json_extract_string(_record, [{paths}]) as _v" if names else "null as _v"
+    cols = ",\n        ".join(
+        f"{clean_text(f'_v[{i + 1}]', ruleset.fields[n], ruleset.source)} as {ident(n)}" for i, n in enumerate(names)
+    )
+    extract = f"json_extract_string(r._record, [{paths}]) as _v" if names else "null as _v"
     return f"""
 select _row, _batch_id, _record_id, _cursor, _is_current{',' if names else ''}
         {cols}
 from (
-    select rowid as _row, _batch_id, _record_id, _cursor, _deleted,
-           row_number() over (partition by _record_id order by {CURRENT_ORDER}) = 1 as _is_current,
+    select r.rowid as _row, r._batch_id, r._record_id, r._cursor, r._deleted,
+           c._row is not null as _is_current,
            {extract}
-    from {raw_table(ruleset.stream)}
+    from {raw_table(ruleset.stream)} r left join {current} c on c._row = r.rowid
 )
 where not _deleted
 """

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from quality.compile import CURRENT_ORDER, clean_text, ident, q, raw_table
+from quality.compile import clean_text, current_rows_sql, ident, q, raw_table
 from quality.normalize import company_sql, email_sql, person_name_sql, phone_fast_sql, phone_map, register_udfs
 from quality.tables import SCHEMA, connect, raw_tables
 
@@ -95,7 +95,7 @@ def _nodes_sql(spec: EntitySpec) -> str:
             from (
                 select _record_id, _deleted, _cursor, json_extract_string(_record, [{paths}]) as _v
                 from {raw_table(spec.stream)}
-                qualify row_number() over (partition by _record_id order by {CURRENT_ORDER}) = 1
+                where rowid in ({current_rows_sql(spec.stream)})
             )
         )
     """

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import duckdb
 
-from quality.compile import failing_rows_sql, flat_select, ident, q, raw_table
+from quality.compile import current_rows_sql, failing_rows_sql, flat_select, ident, q, raw_table
 from quality.expectations import WORK_SCHEMA
 from quality.schema import RuleSet
 from quality.tables import SCHEMA
@@ -86,7 +86,9 @@ def evaluate_stream(
     """Build `quality_work.<stream>` (flat rows) and the temp table of its failures."""
     stream = ruleset.stream
     work = f"{WORK_SCHEMA}.{ident(stream)}"
-    con.execute(f"create or replace table {work} as {flat_select(ruleset)}")
+    con.execute(f"create or replace temp table _current_rows as {current_rows_sql(stream)}")
+    con.execute(f"create or replace table {work} as {flat_select(ruleset, '_current_rows')}")
+    con.execute("drop table _current_rows")
     con.execute(
         f"create or replace temp table {failures_table(stream)} "
         "(_row bigint, rule varchar, severity varchar, reason varchar)"
