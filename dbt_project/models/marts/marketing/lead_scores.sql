@@ -42,6 +42,17 @@ size_points as (
 
 ),
 
+channel_points as (
+
+    select leads.lead_id, max(rules.points) as points
+    from leads
+    inner join rules
+        on rules.attribute = 'channel'
+        and leads.channel = rules.attribute_value
+    group by 1
+
+),
+
 title_points as (
 
     select leads.lead_id, max(rules.points) as points
@@ -69,7 +80,8 @@ scored as (
         round(cast(least(coalesce(engagement.decayed_points, 0), {{ var('lead_score_behaviour_max') }}) as numeric(18, 6)), 1)
             as behaviour_score,
         least(
-            coalesce(industry_points.points, 0) + coalesce(size_points.points, 0) + coalesce(title_points.points, 0),
+            coalesce(industry_points.points, 0) + coalesce(size_points.points, 0) + coalesce(title_points.points, 0)
+            + coalesce(channel_points.points, 0),
             {{ var('lead_score_attribute_max') }}
         ) as attribute_score
     from leads
@@ -77,6 +89,7 @@ scored as (
     left join industry_points on leads.lead_id = industry_points.lead_id
     left join size_points on leads.lead_id = size_points.lead_id
     left join title_points on leads.lead_id = title_points.lead_id
+    left join channel_points on leads.lead_id = channel_points.lead_id
 
 ),
 
