@@ -51,6 +51,12 @@ _PAIR = [a + b for a, _ in P.CN_CORE for b, _ in P.CN_CORE]
 _PAIR_PY = [pa + pb for _, pa in P.CN_CORE for _, pb in P.CN_CORE]
 
 
+_CN_NAME = [sc + gc for sc, _ in P.CN_SURNAMES for gc, _ in P.CN_GIVEN]
+_CN_LOCAL = [[f"{gp}.{sp}@" for _, sp in P.CN_SURNAMES for _, gp in P.CN_GIVEN],
+             [f"{sp}{gp}@" for _, sp in P.CN_SURNAMES for _, gp in P.CN_GIVEN]]
+_MOBILE_INT = np.array([int(p) for p in P.MOBILE_PREFIXES], dtype=np.int64)
+
+
 def _digits(m: np.ndarray, radices: list[int]) -> list[np.ndarray]:
     out = []
     for r in radices:
@@ -133,14 +139,16 @@ class Identity:
         mob8 = ((pkey * _A_PH + _B_PH) % 10**8).tolist()
         cn_rows = np.flatnonzero(~is_en)
         cp = pkey[cn_rows]
-        sur = self.h.int("person.sur", cp, 0, len(P.CN_SURNAMES)).tolist()
-        giv = self.h.int("person.giv", cp, 0, len(P.CN_GIVEN)).tolist()
-        mpre = self.h.int("person.mpre", cp, 0, len(P.MOBILE_PREFIXES)).tolist()
-        for i, s, g, mp in zip(cn_rows.tolist(), sur, giv, mpre):
-            (sc, sp), (gc, gp) = P.CN_SURNAMES[s], P.CN_GIVEN[g]
-            names[i] = sc + gc
-            emails[i] = (gp + "." + sp if style == 0 else sp + gp) + "@" + domains[i]
-            phones[i] = P.MOBILE_PREFIXES[mp] + f"{mob8[i]:08d}"
+        combo = (self.h.int("person.sur", cp, 0, len(P.CN_SURNAMES)) * len(P.CN_GIVEN)
+                 + self.h.int("person.giv", cp, 0, len(P.CN_GIVEN))).tolist()
+        mpre = _MOBILE_INT[self.h.int("person.mpre", cp, 0, len(P.MOBILE_PREFIXES))]
+        # Mobile prefixes have no leading zero, so the 11-digit number is one integer.
+        mobiles = (mpre * 10**8 + (cp * _A_PH + _B_PH) % 10**8).astype(str).tolist()
+        local = _CN_LOCAL[style]
+        for i, c, mob in zip(cn_rows.tolist(), combo, mobiles):
+            names[i] = _CN_NAME[c]
+            emails[i] = local[c] + domains[i]
+            phones[i] = mob
         en_rows = np.flatnonzero(is_en)
         if len(en_rows):
             ep = pkey[en_rows]
