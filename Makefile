@@ -22,7 +22,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
 dagster: $(STAMP)
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/sfa ui
 
 lock:
 	uv pip compile requirements.in -o constraints.txt --python-version 3.11

@@ -47,5 +47,20 @@ def run(
     raise typer.Exit(run_pipeline(seed=seed, scale=scale, faults=faults, use_sandbox=sandbox, full_refresh=full_refresh))
 
 
+@app.command()
+def ui(port: int = typer.Option(3000, help="Port of the Dagster web UI.")) -> None:
+    """Open the Dagster UI (`dagster dev -w workspace.yaml`) on the project's instance."""
+    import os
+    import sys
+
+    from orchestration import paths
+    from orchestration.run import ensure_dagster_home
+
+    ensure_dagster_home()
+    dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
+    os.chdir(paths.REPO_ROOT)
+    os.execv(dagster, [dagster, "dev", "-w", "workspace.yaml", "-p", str(port)])
+
+
 if __name__ == "__main__":
     app()

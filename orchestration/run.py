@@ -38,6 +38,8 @@ def sandbox_sources(seed: int, scale: float, faults: str) -> Iterator[dict]:
     with SandboxProcess(seed=seed, scale=scale, faults=faults, truth_path=truth) as sandbox:
         # The sandbox's published credentials and URL for this run only; a real tenant's come from the env.
         env = {**sandbox.env(), SANDBOX_URL_ENV: sandbox.url}
+        # Marts measure "today" as the sandbox world's last day, not the wall clock.
+        env["SFA_AS_OF_DATE"] = json.loads(truth.read_text())["as_of"][:10]
         saved = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

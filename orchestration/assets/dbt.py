@@ -11,6 +11,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
+from orchestration.resources import WarehouseResource
 
 DBT_TARGET = os.environ.get("SFA_DBT_TARGET", "duckdb")
 # The dbt beside this interpreter, so nothing depends on an activated virtualenv or on PATH.
@@ -81,5 +82,7 @@ def _layer(props: Mapping[str, Any]) -> str:
     dagster_dbt_translator=SfaDbtTranslator(),
     pool="warehouse",
 )
-def sfa_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def sfa_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # profiles.yml reads the DuckDB path from the environment; dbt runs as a child process.
+    os.environ["SFA_WAREHOUSE"] = warehouse.path
     yield from dbt.cli(["build"], context=context).stream()
