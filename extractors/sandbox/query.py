@@ -157,12 +157,19 @@ class Engine:
         self.lock = lock
         self.cache = RowCache()
 
-    def _scan(self, stream: str, preds: list[tuple[str, Callable[[Any], bool]]]) -> np.ndarray:
-        keep = []
-        for i, rec in enumerate(self.w.iter_records(stream)):
-            if all(p(_field(rec, f)) for f, p in preds):
-                keep.append(i)
-        return np.array(keep, dtype=np.int64)
+    def _scan(self, stream: str, preds: list[tuple[str, Callable[[Any], bool]]], key: Any) -> np.ndarray:
+        """Rows passing predicates on arbitrary fields: one pass over the records, cached per
+        epoch under `key` (the frozen predicates), so a new watermark does not rescan."""
+        full_key = ("scan", stream, self.w.epoch, key)
+
+        def make() -> np.ndarray:
+            keep = []
+            for i, rec in enumerate(self.w.iter_records(stream)):
+                if all(p(_field(rec, f)) for f, p in preds):
+                    keep.append(i)
+            return np.array(keep, dtype=np.int64)
+
+        return self.cache.get(full_key, make)
 
     # --- CRM ---------------------------------------------------------------------------
     def crm_rows(self, stream: str, filters: list[dict], orders: list[dict]) -> tuple[np.ndarray, bool]:
@@ -186,7 +193,7 @@ class Engine:
 
         def make() -> np.ndarray:
             mask = np.ones(n, bool)
-            preds = []
+            preds, scan_terms = [], []
             fast = {"last_modified_time": w.cursor_ms(stream)}
             for fld, op, vals in other:
                 if fld in fast and op not in ("IS", "ISN"):
@@ -200,9 +207,10 @@ class Engine:
                     mask &= ~ok if op in ("N", "NIN") else ok
                 else:
                     preds.append((fld, _cmp_pred(op, vals)))
+                    scan_terms.append([fld, op, vals])
             rows = np.flatnonzero(mask)
             if preds:
-                scanned = self._scan(stream, preds)
+                scanned = self._scan(stream, preds, _freeze(scan_terms))
                 rows = np.intersect1d(rows, scanned, assume_unique=True)
             if order[0][0] != "_id":
                 col = w.cursor_ms(stream) if order[0][0] == "last_modified_time" else self._create_times(stream)
@@ -304,7 +312,7 @@ class Engine:
             ms = [T.odoo_to_ms(v) for v in vals]
             return _num_mask(self.w.cursor_ms(stream), ops[op], ms)
         pred = _odoo_pred(ops[op], vals)
-        scanned = self._scan(stream, [(fld, pred)])
+        scanned = self._scan(stream, [(fld, pred)], _freeze(["odoo", fld, op, vals]))
         mask = np.zeros(n, bool)
         mask[scanned] = True
         return mask

@@ -384,6 +384,10 @@ class SandboxApp:
         if meth not in ("search_read", "search_count"):
             return json_reply(_odoo_error(rid, "builtins.AttributeError",
                                           f"The method '{meth}' does not exist on the model '{model}'"))
+        # search_read(domain, fields, offset, limit, order) may come positionally too.
+        for i, name in enumerate(("fields", "offset", "limit", "order"), start=1):
+            if meth == "search_read" and len(pos) > i and kw.get(name) is None:
+                kw = {**kw, name: pos[i]}
         key = "erp|" + orjson.dumps([model, meth, domain, kw.get("offset"), kw.get("limit"), kw.get("order")]).decode()
 
         def build() -> Reply:
@@ -395,7 +399,7 @@ class SandboxApp:
                 limit = kw.get("limit")
                 if not isinstance(limit, int) or limit < 1 or limit > ODOO_MAX_LIMIT:
                     raise QueryError(200, f"the sandbox needs 0 < limit <= {ODOO_MAX_LIMIT} (got {limit!r})")
-                fields = kw.get("fields") or (pos[1] if len(pos) > 1 else None)
+                fields = kw.get("fields")
                 items = self._page(stream, rows[offset:offset + limit], fields)
             except QueryError as exc:
                 return json_reply(_odoo_error(rid, "builtins.ValueError", str(exc)))

@@ -108,17 +108,20 @@ class World:
             yield page
 
     def records(self, stream: str, rows: np.ndarray) -> list[dict]:
-        """Rows at arbitrary positions (used by filtered queries)."""
-        out = []
+        """Rows at arbitrary positions (filtered queries). Sparse rows, such as the late updates
+        an incremental pull asks for, are built one by one instead of block by block."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
-            return out
-        blocks = rows // BLOCK
-        for b in np.unique(blocks).tolist():
-            recs = self.block(stream, b)
-            for r in rows[blocks == b].tolist():
-                out.append(recs[r - b * BLOCK])
-        return out
+            return []
+        if int(rows[-1]) - int(rows[0]) == len(rows) - 1 and np.all(np.diff(rows) == 1):
+            return self.rows_slice(stream, int(rows[0]), len(rows))
+        v = self.view(stream)
+        if v.row_map is None:
+            return v.build(rows)
+        ent = v.row_map()[rows]
+        uniq, inv = np.unique(ent, return_inverse=True)
+        built = v.build(uniq)
+        return [built[i] for i in inv.tolist()]
 
     def block(self, stream: str, b: int) -> list[dict]:
         """Records of block `b` (rows b*BLOCK ...), from a small LRU: dicts cost ~5 KB a row."""

@@ -193,3 +193,24 @@ def test_cli_process_ready_file_truth_and_sigterm(tmp_path) -> None:
         assert json.loads(truth_file.read_text())["epoch"] == 1
         proc = sb.proc
     assert proc is not None and proc.returncode == 0  # stopped cleanly by SIGTERM
+
+
+def test_incremental_filters_build_only_the_sparse_rows_asked_for() -> None:
+    w = World(23, 0.1)
+    before = w.as_of_ms
+    w.advance()
+    with SandboxThread(world=w) as sb:
+        c = SandboxClient(sb.url)
+        built = []
+        original = w.view("crm_leads").build
+        w.view("crm_leads").build = lambda idx: built.append(len(idx)) or original(idx)
+        got = c.pull("crm_leads", since_ms=before)
+        w.view("crm_leads").build = original
+    assert {r["_id"] for r in got} == {i for k in ("created", "updated", "deleted")
+                                       for i in w.changes["crm_leads"][k]}
+    assert sum(built) == len(got)  # no whole blocks generated for a handful of changed rows
+
+
+def test_odoo_positional_search_read_arguments(sandbox: SandboxThread, client: SandboxClient) -> None:
+    ans = client.execute_kw("product.product", "search_read", [[["id", "<=", 3]], ["name"], 1, 2, "id desc"])
+    assert [r["id"] for r in ans["result"]] == [2, 1] and set(ans["result"][0]) == {"id", "name"}
