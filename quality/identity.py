@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from quality.compile import clean_text, current_rows_sql, ident, q, raw_table
-from quality.normalize import company_sql, email_sql, person_name_sql, phone_fast_sql, phone_map, register_udfs
+from quality.normalize import company_sql, email_sql, nfkc_sql, person_name_sql, phone_fast_sql, phone_map, register_udfs
 from quality.tables import SCHEMA, connect, raw_tables
 
 MAX_ROUNDS = 50
@@ -38,8 +38,22 @@ class EntitySpec:
     fields: dict[str, str]  # name -> JSON path
     phones: tuple[str, ...]  # fields normalised to E.164 into `<field>_e164`
     keys: dict[str, str]  # strong key kind -> SQL over the fields (NULL = no key)
-    weak_keys: dict[str, str]  # used only by records that have no strong key
+    weak_keys: dict[str, WeakKey]  # used only by records that have no strong key
     priority: int = 0  # lower wins the survivorship within a space
+
+
+@dataclass(frozen=True)
+class WeakKey:
+    """`key` is computed only for rows whose cheap `block` value some record without a strong
+    key shares (None: for every row), so a costly normaliser does not run a million times."""
+
+    key: str
+    block: str | None = None
+
+
+def _company_prefix(expr: str) -> str:
+    """First characters of a company name (the city and core of a Chinese name): cheap blocking."""
+    return f"left(replace(lower(trim({nfkc_sql(expr)})), ' ', ''), 4)"
 
 
 def _pair(a: str, b: str) -> str:
@@ -53,21 +67,22 @@ ENTITIES = [
         {**PEOPLE_FIELDS, "company": "$.company"},
         ("mobile", "tel"),
         {"email": email_sql("email"), "mobile": "mobile_e164", "tel": "tel_e164"},
-        {"name_company": _pair(person_name_sql("name"), company_sql("company"))},
+        {"name_company": WeakKey(_pair(person_name_sql("name"), company_sql("company")),
+                                 _pair(person_name_sql("name"), _company_prefix("company")))},
     ),
     EntitySpec(
         "crm_contacts", "crm", "contact",
         {**PEOPLE_FIELDS, "account_id": "$.account_id"},
         ("mobile", "tel"),
         {"email": email_sql("email"), "mobile": "mobile_e164", "tel": "tel_e164"},
-        {"name_account": _pair(person_name_sql("name"), "account_id")},
+        {"name_account": WeakKey(_pair(person_name_sql("name"), "account_id"), person_name_sql("name"))},
     ),
     EntitySpec(
         "crm_accounts", "crm", "customer",
         {"name": "$.name", "tax_id": "$.uniform_social_credit_code"},
         (),
         {"tax_id": "upper(tax_id)"},
-        {"company": company_sql("name")},
+        {"company": WeakKey(company_sql("name"))},
         priority=0,
     ),
     EntitySpec(
@@ -75,7 +90,7 @@ ENTITIES = [
         {"name": "$.name", "tax_id": "$.vat"},
         (),
         {"tax_id": "upper(tax_id)"},
-        {"company": company_sql("name")},
+        {"company": WeakKey(company_sql("name"))},
         priority=1,
     ),
 ]
@@ -130,14 +145,23 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
             f"insert into _id_nodes select {offset} + row_number() over (order by record_id), entity, source, "
             "priority, record_id, deleted, cursor, filled from _id_src"
         )
-        for table, keys in (("_id_keys", spec.keys), ("_id_weak", spec.weak_keys)):
-            key_selects = " union all ".join(
-                f"select {q(kind + ':')} || ({sql}) as key, record_id from _id_src" for kind, sql in keys.items()
-            )
+        node_join = f"join _id_nodes n on n.record_id = k.record_id and n.entity = {q(spec.stream)}"
+        strong = " union all ".join(
+            f"select {q(kind + ':')} || ({sql}) as key, record_id from _id_src" for kind, sql in spec.keys.items()
+        )
+        con.execute(f"insert into _id_keys select n.node, k.key from ({strong}) k {node_join} where k.key is not null")
+        for kind, weak in spec.weak_keys.items():
+            rows = "_id_src"
+            if weak.block:
+                con.execute(
+                    f"""create or replace temp table _id_blocks as
+                    select distinct {weak.block} as b from _id_src k {node_join}
+                    where not exists (select 1 from _id_keys s where s.node = n.node)"""
+                )
+                rows = f"(select * from _id_src where {weak.block} in (select b from _id_blocks))"
             con.execute(
-                f"""insert into {table}
-                select n.node, k.key from ({key_selects}) k
-                join _id_nodes n on n.record_id = k.record_id and n.entity = {q(spec.stream)}
+                f"""insert into _id_weak select n.node, k.key
+                from (select {q(kind + ':')} || ({weak.key}) as key, record_id from {rows}) k {node_join}
                 where k.key is not null"""
             )
         offset = con.execute("select coalesce(max(node), 0) from _id_nodes").fetchone()[0]
@@ -243,7 +267,7 @@ def build_identity_map(warehouse: str | Path | duckdb.DuckDBPyConnection) -> dic
                 con.execute("rollback")
                 raise
         for table in ("_id_nodes", "_id_keys", "_id_weak", "_id_weak_only", "_id_adopt", "_id_src", "_id_labels",
-                      "_id_next", "_id_canonical", "_id_phone_map"):
+                      "_id_next", "_id_canonical", "_id_phone_map", "_id_blocks"):
             con.execute(f"drop table if exists {table}")
     finally:
         if not isinstance(warehouse, duckdb.DuckDBPyConnection):

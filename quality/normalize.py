@@ -27,9 +27,10 @@ EN_SUFFIXES = [
     "gmbh", "corporation", "corp.", "corp", "s.a.s.", "sas", "plc", "ag", "s.a.", "pte.", "pte", "co.", "co",
 ]
 COMPANY_SUFFIXES = sorted(CN_SUFFIXES + EN_SUFFIXES, key=len, reverse=True)
-_SUFFIX_RE = re.compile(
-    r"(?:^|(?<=[\s,.)\u4e00-\u9fff]))(?:" + "|".join(re.escape(s) for s in COMPANY_SUFFIXES) + r")$"
-)
+# One pass strips a run of suffixes ("集团有限公司", "Pte. Ltd."); a suffix starts the name,
+# or follows a space, punctuation or a CJK character. The same pattern runs in DuckDB (RE2).
+_SUFFIX_ALTERNATIVES = "|".join(re.escape(s) for s in COMPANY_SUFFIXES)
+_SUFFIX_RE = re.compile(r"(^|[\s,.)\u4e00-\u9fff])(?:(?:" + _SUFFIX_ALTERNATIVES + r")[\s,.]*)+$")
 # After suffixes are gone, only letters and digits (any script) identify a name.
 _NOT_WORD_RE = re.compile(r"[\W_]+", re.UNICODE)
 
@@ -74,16 +75,14 @@ def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str | None
 
 
 def normalize_company(raw: str | None) -> str | None:
-    """Company identity: NFKC (full/half width), case, spaces, punctuation and legal suffixes removed."""
+    """Company identity: NFKC (full/half width), case, spaces, punctuation and legal suffixes removed.
+
+    A name that is nothing but a suffix keeps it, rather than matching every such name.
+    """
     if raw is None:
         return None
-    text = " ".join(_nfkc(str(raw)).lower().split())
-    while True:
-        stripped = _SUFFIX_RE.sub("", text).rstrip(" ,.")
-        if stripped == text or not stripped:
-            break
-        text = stripped
-    key = _NOT_WORD_RE.sub("", text)
+    text = _nfkc(str(raw)).lower()
+    key = _NOT_WORD_RE.sub("", _SUFFIX_RE.sub(r"\1", text)) or _NOT_WORD_RE.sub("", text)
     return key or None
 
 
@@ -124,15 +123,11 @@ def person_name_sql(expr: str) -> str:
 
 
 def company_sql(expr: str) -> str:
-    alternatives = "|".join(re.escape(s) for s in COMPANY_SUFFIXES)
-    spaced = f"trim(regexp_replace(lower({nfkc_sql(expr)}), '\\s+', ' ', 'g'))"
-    # RE2 has no look-behind: a suffix must follow a space, punctuation or a CJK character,
-    # captured and put back. Three passes cover "Pte. Ltd." style double suffixes.
-    pattern = _lit(f"(^|[\\s,.)\\x{{4e00}}-\\x{{9fff}}])(?:{alternatives})$")
-    value = spaced
-    for _ in range(3):
-        value = f"rtrim(regexp_replace({value}, {pattern}, '\\1'), ' ,.')"
-    return f"nullif(regexp_replace({value}, '[^\\p{{L}}\\p{{N}}]+', '', 'g'), '')"
+    value = f"lower({nfkc_sql(expr)})"
+    pattern = _lit(f"(^|[\\s,.)\\x{{4e00}}-\\x{{9fff}}])(?:(?:{_SUFFIX_ALTERNATIVES})[\\s,.]*)+$")
+    stripped = f"nullif(regexp_replace(regexp_replace({value}, {pattern}, '\\1'), '[^\\p{{L}}\\p{{N}}]+', '', 'g'), '')"
+    whole = f"nullif(regexp_replace({value}, '[^\\p{{L}}\\p{{N}}]+', '', 'g'), '')"
+    return f"coalesce({stripped}, {whole})"
 
 
 def phone_fast_sql(expr: str) -> str:
