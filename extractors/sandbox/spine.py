@@ -276,7 +276,8 @@ class Spine:
         n_direct = round(0.5 * n_conv) + 5
         didx = _ar(n_direct, 1_000_000_000)
         d_acc = ho.int("acc", didx, 0, n_acc)
-        d_ct = np.maximum(ct[d_acc] + days_ms(1), draw_times(ho, "ct", didx, hi_ms=T.AS_OF0_MS - 2 * T.DAY_MS))
+        d_ct = np.minimum(np.maximum(ct[d_acc] + days_ms(1), draw_times(ho, "ct", didx, hi_ms=T.AS_OF0_MS - 2 * T.DAY_MS)),
+                          T.AS_OF0_MS - 2 * T.HOUR_MS)
         opp_lead = np.concatenate([conv_leads, np.full(n_direct, -1)]).astype(np.int32)
         opp_acc = np.concatenate([slots, d_acc]).astype(np.int64)
         o_ct = np.concatenate([L.conv_t[conv_leads] + 60_000, d_ct])
@@ -302,6 +303,8 @@ class Spine:
         # Lost deals end early: their close is somewhere inside the cycle.
         lost_close = T.shanghai_midnight(o_ct + ((close - o_ct) * (0.3 + 0.7 * ho.u01("lostat", oidx))).astype(np.int64)
                                          + T.DAY_MS)
+        # ... and never after the last business day of the history.
+        lost_close = np.minimum(lost_close, T.shanghai_midnight(np.array([T.AS_OF0_MS]))[0])
         close = np.where(status == STATUS_LOST, lost_close, close)
         open_stage = ho.int("ostage", oidx, 1, 4)
         stage = np.where(status == STATUS_WON, WON, np.where(status == STATUS_LOST, LOST, open_stage)).astype(np.int8)
@@ -364,7 +367,7 @@ class Spine:
                       to=to.astype(np.int8), t=t, amount=amt,
                       close=O.close[opp] - days_ms(slip), lmt=t.copy(), deleted=np.zeros(n, bool))
         O.stg_t = t[off[1:] - 1]
-        O.lmt = O.stg_t + (h.u01("olmt", oidx) * 3 * T.HOUR_MS).astype(np.int64)
+        O.lmt = np.minimum(O.stg_t + (h.u01("olmt", oidx) * 3 * T.HOUR_MS).astype(np.int64), T.AS_OF0_MS - 60_000)
 
     # --- contacts ------------------------------------------------------------------------
     def _contacts(self) -> None:
@@ -411,8 +414,8 @@ class Spine:
         n = len(t)
         owner = np.where(rel_kind == 0, L.owner[np.where(rel_kind == 0, rel, 0)],
                          O.owner[np.where(rel_kind == 1, rel, 0)]).astype(np.int32)
-        self.acts = Tab(rel_kind=rel_kind, rel=rel, t=t, owner=owner,
-                        lmt=t + (h.u01("lmt", _ar(n)) * 600_000).astype(np.int64), deleted=np.zeros(n, bool))
+        lmt = np.minimum(t + (h.u01("lmt", _ar(n)) * 600_000).astype(np.int64), np.maximum(t, T.AS_OF0_MS - 1000))
+        self.acts = Tab(rel_kind=rel_kind, rel=rel, t=t, owner=owner, lmt=lmt, deleted=np.zeros(n, bool))
         # Lead follow-up: last activity time; the lead's modified time is its latest event.
         last = np.zeros(L.n, np.int64)
         np.maximum.at(last, lead_of, t_l)
