@@ -16,8 +16,7 @@ import orjson
 import requests
 
 from . import timefmt as T
-from .server import (CRM_APP_ID, CRM_APP_SECRET, CRM_PERMANENT_CODE, MKT_TOKEN, ODOO_DB, ODOO_KEY, ODOO_LOGIN,
-                     OBJECT_TO_STREAM)
+from .server import CRM_APP_ID, CRM_APP_SECRET, CRM_PERMANENT_CODE, MKT_TOKEN, ODOO_DB, ODOO_KEY, ODOO_LOGIN
 from .wire_crm import API_NAMES, CUSTOM_OBJECTS
 from .wire_erp import MODELS
 from .wire_mkt import PATHS
@@ -217,4 +216,4 @@ class SandboxClient:
         return [r for page in self.pages(stream, since_ms) for r in page]
 
 
-__all__ = ["SandboxClient", "OBJECT_TO_STREAM"]
+__all__ = ["RetryExhausted", "SandboxClient"]

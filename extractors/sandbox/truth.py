@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import timefmt as T
-from .spine import (CHANNELS, CURRENCIES, FX_TO_CNY, LEAD_NO_CONTACT, LEAD_NO_NAME, OPP_NEGATIVE,
-                    OPP_NO_CLOSE, OPP_NO_OWNER, OPP_ORPHAN, STATUS_LOST, STATUS_WON)
+from .spine import (CHANNELS, CURRENCIES, FX_TO_CNY, OPP_NEGATIVE, OPP_NO_CLOSE, OPP_NO_OWNER, OPP_ORPHAN,
+                    STATUS_LOST, STATUS_WON)
 
 if TYPE_CHECKING:
     from .world import World

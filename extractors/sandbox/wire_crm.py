@@ -13,7 +13,7 @@ from . import pools as P
 from . import timefmt as T
 from .pools import Hasher, key64
 from .spine import (CHANNELS, CURRENCIES, LEAD_NO_CONTACT, LEAD_NO_NAME, OPP_NO_CLOSE, OPP_NO_OWNER,
-                    OPP_ORPHAN, STAGES, STATUS_LOST, STATUS_OPEN, STATUS_WON, Spine)
+                    OPP_ORPHAN, STAGES, STATUS_LOST, Spine)
 
 API_NAMES = {
     "crm_accounts": "AccountObj",
@@ -512,4 +512,4 @@ def days_offset(d: np.ndarray) -> np.ndarray:
     return (d * T.DAY_MS).astype(np.int64)
 
 
-__all__ = ["CrmWire", "API_NAMES", "CUSTOM_OBJECTS", "money", "STATUS_OPEN", "STATUS_WON"]
+__all__ = ["CrmWire", "API_NAMES", "CUSTOM_OBJECTS", "money"]
