@@ -460,7 +460,11 @@ class CrmWire:
         sub = start + days_offset(h.int("day", idx, 0, 4)) + 10 * T.HOUR_MS
         recs = self._common(t, idx, sub, sub + 60_000, np.zeros(len(idx), bool), np.zeros(len(idx), np.int16), rep.tolist())
         actual = s.won_grid[rep, m]
-        commit = np.round(actual * np.clip(0.9 + 0.15 * h.normal("commit", idx), 0.3, 1.6) / 1000) * 1000
+        # Reps commit around what they will close; in months without a win half of them still
+        # commit a deal that slips (over-forecast), so accuracy errors go both ways.
+        slipped = np.where(h.u01("slipped", idx) < 0.5, 50_000 + 150_000 * h.u01("slipamt", idx), 0.0)
+        base = np.where(actual > 0, actual * np.clip(0.9 + 0.15 * h.normal("commit", idx), 0.3, 1.6), slipped)
+        commit = np.round(base / 1000) * 1000
         best = np.round(commit * (1.2 + 0.3 * h.u01("best", idx)) / 1000) * 1000
         adj = np.round(commit * np.clip(1.0 + 0.1 * h.normal("adj", idx), 0.6, 1.4) / 1000) * 1000
         has_adj = (h.u01("hasadj", idx) < 0.7).tolist()
