@@ -107,16 +107,29 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows
         con.unregister("_rows")
 
 
-def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> subprocess.CompletedProcess:
-    """One dbt command in a subprocess; target/ and logs/ go to `work_dir` so runs never collide."""
-    cmd = [str(DBT_BIN), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
-    full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
-    result = subprocess.run(cmd, env=full_env, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        tail = "\n".join(result.stdout.splitlines()[-60:])
-        raise AssertionError(f"dbt {' '.join(args)} failed (exit {result.returncode}):\n{tail}\n{result.stderr[-2000:]}")
-    return result
+class DbtRun:
+    """One dbt command in a subprocess; target/ and logs/ go to `work_dir` so runs never collide.
+    Started at construction so that two engines can build at the same time; `wait()` checks it."""
+
+    def __init__(self, args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> None:
+        self.args = list(args)
+        work_dir.mkdir(parents=True, exist_ok=True)
+        self.output = work_dir / "dbt_output.txt"
+        cmd = [str(DBT_BIN), *self.args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
+               str(DBT_PROJECT_DIR), "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+        full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+        with open(self.output, "w") as out:
+            self.process = subprocess.Popen(cmd, env=full_env, stdout=out, stderr=subprocess.STDOUT, text=True)
+
+    def wait(self, timeout: float = 600) -> None:
+        code = self.process.wait(timeout=timeout)
+        if code != 0:
+            tail = "\n".join(self.output.read_text().splitlines()[-60:])
+            raise AssertionError(f"dbt {' '.join(self.args)} failed (exit {code}):\n{tail}")
+
+
+def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> None:
+    DbtRun(args, env, work_dir).wait()
 
 
 def copy_to_postgres(con: duckdb.DuckDBPyConnection, pg, schemas: Mapping[str, str]) -> None:
