@@ -253,11 +253,11 @@ def build_identity_map(warehouse: str | Path | duckdb.DuckDBPyConnection) -> dic
             if spec.stream in landed:
                 spaces.setdefault(spec.space, []).append(spec)
         for space, specs in spaces.items():
-            records, clusters = _build_space(con, specs)
-            summary[f"{space}_records"], summary[f"{space}_clusters"] = records, clusters
-            entities = ", ".join(q(s.stream) for s in specs)
-            con.execute("begin")
+            con.execute("begin")  # one transaction per space: the map of its entities is replaced at once
             try:
+                records, clusters = _build_space(con, specs)
+                summary[f"{space}_records"], summary[f"{space}_clusters"] = records, clusters
+                entities = ", ".join(q(s.stream) for s in specs)
                 con.execute(f"delete from {SCHEMA}.identity_map where entity in ({entities})")
                 con.execute(
                     f"insert into {SCHEMA}.identity_map select entity, source, record_id, canonical_id from _id_canonical"

@@ -74,8 +74,15 @@ def validate_streams(
     report.skipped = [s for s in wanted if s not in existing]
     try:
         for ruleset in present:
-            evaluate_stream(con, ruleset, rulesets, existing)
-            report.streams[ruleset.stream] = record_outcome(con, ruleset, report.run_id, report.run_at)
+            # one transaction per stream: its outcome tables change together, and one commit is cheap
+            con.execute("begin")
+            try:
+                evaluate_stream(con, ruleset, rulesets, existing)
+                report.streams[ruleset.stream] = record_outcome(con, ruleset, report.run_id, report.run_at)
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
         gx_sets = _gx_selection(present, great_expectations)
         if gx_sets:
             docs = Path(docs_dir) if docs_dir else default_docs_dir(con)

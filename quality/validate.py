@@ -93,53 +93,51 @@ def evaluate_stream(
         f"create or replace temp table {failures_table(stream)} "
         "(_row bigint, rule varchar, severity varchar, reason varchar)"
     )
-    for rule in ruleset.rules:
-        sql = failing_rows_sql(rule, ruleset, rel=work, rulesets=rulesets, existing_tables=existing)
-        con.execute(
-            f"insert into {failures_table(stream)} select _row, {q(rule.name)}, {q(rule.severity)}, reason from ({sql})"
-        )
+    # one statement for all rules: DuckDB plans and runs the union in one go
+    parts = [
+        f"select _row, {q(rule.name)} as rule, {q(rule.severity)} as severity, reason from ("
+        f"{failing_rows_sql(rule, ruleset, rel=work, rulesets=rulesets, existing_tables=existing)})"
+        for rule in ruleset.rules
+    ]
+    con.execute(f"insert into {failures_table(stream)} " + " union all ".join(parts))
 
 
 def record_outcome(
     con: duckdb.DuckDBPyConnection, ruleset: RuleSet, run_id: str, run_at: dt.datetime
 ) -> StreamResult:
-    """Write rule results, quarantine, quarantine_current and batch accounting for one stream."""
+    """Write rule results, quarantine, quarantine_current and batch accounting for one stream.
+
+    The caller owns the transaction (see run.validate_streams: one per stream)."""
     stream = ruleset.stream
     work = f"{WORK_SCHEMA}.{ident(stream)}"
     fails = failures_table(stream)
-    con.execute("begin")
-    try:
-        result = _summarise(con, ruleset, run_id)
-        con.execute(f"delete from {SCHEMA}.rule_results where run_id = ? and stream = ?", [run_id, stream])
-        con.executemany(
-            f"insert into {SCHEMA}.rule_results values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_id, run_at, stream, r.rule, r.severity, r.evaluated, r.failed, r.percent] for r in result.rules],
+    result = _summarise(con, ruleset, run_id)
+    con.execute(f"delete from {SCHEMA}.rule_results where run_id = ? and stream = ?", [run_id, stream])
+    con.executemany(
+        f"insert into {SCHEMA}.rule_results values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [[run_id, run_at, stream, r.rule, r.severity, r.evaluated, r.failed, r.percent] for r in result.rules],
+    )
+    _merge_quarantine(con, stream, work, fails, run_id)
+    con.execute(f"delete from {SCHEMA}.batch_accounting where stream = ?", [stream])
+    con.execute(
+        f"""
+        insert into {SCHEMA}.batch_accounting
+        with rows_in as (
+            select _batch_id, count(*) as n from {raw_table(stream)} group by 1
+        ), quarantined as (
+            select w._batch_id, count(distinct f._row) as n
+            from {fails} f join {work} w on w._row = f._row
+            where f.severity = 'error' group by 1
         )
-        _merge_quarantine(con, stream, work, fails, run_id)
-        con.execute(f"delete from {SCHEMA}.batch_accounting where stream = ?", [stream])
-        con.execute(
-            f"""
-            insert into {SCHEMA}.batch_accounting
-            with rows_in as (
-                select _batch_id, count(*) as n from {raw_table(stream)} group by 1
-            ), quarantined as (
-                select w._batch_id, count(distinct f._row) as n
-                from {fails} f join {work} w on w._row = f._row
-                where f.severity = 'error' group by 1
-            )
-            select {q(stream)}, i._batch_id, i.n, i.n - coalesce(x.n, 0), coalesce(x.n, 0), ?, ?
-            from rows_in i left join quarantined x on x._batch_id = i._batch_id
-            """,
-            [run_id, run_at],
-        )
-        result.batches, result.quarantined_row_versions = con.execute(
-            f"select count(*), coalesce(sum(rows_quarantined), 0) from {SCHEMA}.batch_accounting where stream = ?",
-            [stream],
-        ).fetchone()
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        select {q(stream)}, i._batch_id, i.n, i.n - coalesce(x.n, 0), coalesce(x.n, 0), ?, ?
+        from rows_in i left join quarantined x on x._batch_id = i._batch_id
+        """,
+        [run_id, run_at],
+    )
+    result.batches, result.quarantined_row_versions = con.execute(
+        f"select count(*), coalesce(sum(rows_quarantined), 0) from {SCHEMA}.batch_accounting where stream = ?",
+        [stream],
+    ).fetchone()
     return result
 
 
