@@ -82,6 +82,8 @@ def connect_warehouse(warehouse_path: str, cfg: ExtractConfig) -> duckdb.DuckDBP
     con = duckdb.connect(warehouse_path)
     if cfg.duckdb_memory_limit:
         con.execute(f"set memory_limit = '{cfg.duckdb_memory_limit}'")
+    if cfg.duckdb_checkpoint_threshold:
+        con.execute(f"set checkpoint_threshold = '{cfg.duckdb_checkpoint_threshold}'")
     if cfg.duckdb_compression:
         con.execute(f"set force_compression = '{cfg.duckdb_compression}'")
     return con

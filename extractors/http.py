@@ -37,6 +37,10 @@ RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 class SourceError(Exception):
     """A source answered with something we cannot use and must not retry."""
 
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status  # the HTTP status when the transport said no
+
 
 class RetryableError(Exception):
     """A transient failure; `retry_after` (seconds) when the server said how long to wait."""
@@ -191,7 +195,7 @@ class HttpClient:
                 retry_after=_retry_after_seconds(resp.headers.get("Retry-After")),
             )
         if resp.status_code >= 400:
-            raise SourceError(f"HTTP {resp.status_code}: {_short(content)}")
+            raise SourceError(f"HTTP {resp.status_code}: {_short(content)}", resp.status_code)
         expected = resp.headers.get("Content-Length")
         if expected is not None and expected.isdigit() and int(expected) != len(content):
             raise RetryableError(f"truncated body: {len(content)} of {expected} bytes")

@@ -6,6 +6,7 @@ are retried by the HTTP layer; other 4xx stop with the server's message.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,6 +14,8 @@ from extractors.config import ExtractConfig
 from extractors.connector import ConfigurationError, Page, iso_to_epoch_ms
 from extractors.http import HttpClient, SourceError
 from extractors.streams import Stream
+
+log = logging.getLogger(__name__)
 
 
 class HubSpotClient:
@@ -31,6 +34,7 @@ class HubSpotClient:
 
     def read(self, stream: Stream, since: str | None, resume: dict | None) -> Iterator[Page]:
         after = (resume or {}).get("after")
+        resuming = after is not None
         params: dict[str, Any] = {"limit": self.config.page_size, "archived": "true", **stream.request}
         if since is not None:
             params["updatedAfter"] = iso_to_epoch_ms(since)
@@ -43,11 +47,18 @@ class HubSpotClient:
                     "GET", stream.endpoint, params=page_params, what=f"{stream.table} after {after}"
                 )
             except SourceError as exc:
-                if "HTTP 401" in str(exc) or "HTTP 403" in str(exc):
+                if exc.status in (401, 403):
                     raise ConfigurationError(
                         f"marketing API rejected the token ({exc}); check HUBSPOT_ACCESS_TOKEN"
                     ) from exc
+                if resuming and exc.status == 400:
+                    # The saved `after` cursor expired: start the window again (the engine
+                    # drops what was already landed).
+                    log.warning("%s: saved cursor refused (%s); re-reading from %s", stream.table, exc, since)
+                    after, resuming = None, False
+                    continue
                 raise
+            resuming = False
             records = answer.get("results") or []
             after = (((answer.get("paging") or {}).get("next")) or {}).get("after")
             yield Page(records, {"after": after} if after is not None else None)

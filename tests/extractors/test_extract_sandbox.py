@@ -192,3 +192,20 @@ def test_faulty_sandbox_still_lands_exactly_the_truth(tmp_path: Path, faults: st
     assert _counts(wh) == {t: truth["served_counts"][t] for t in STREAMS}
     served = truth["faults_served"]
     assert sum(n for kind, n in served.items() if kind != "slow") >= 3  # faults really happened
+
+
+def test_refused_resume_cursor_rereads_without_duplicates(sandbox: object, tmp_path: Path) -> None:
+    """A saved HubSpot `after` that the server no longer accepts: start the window again."""
+    from extractors.state import StreamState, load_state, save_state
+
+    wh = str(tmp_path / "wh.duckdb")
+    cfg = _config(sandbox.url, commit_rows=500)
+    extract_stream("mkt_campaign_daily_metrics", cfg, wh)
+    with duckdb.connect(wh) as con:
+        state = load_state(con, "mkt_campaign_daily_metrics")
+        save_state(con, "mkt_campaign_daily_metrics", StreamState(
+            state.cursor, {"since": None, "position": {"after": "not-a-cursor"}, "run_max": state.cursor}), None)
+    result = extract_stream("mkt_campaign_daily_metrics", cfg, wh)
+    served = sandbox.truth()["served_counts"]["mkt_campaign_daily_metrics"]
+    assert result.resumed and result.rows_read == served and result.rows_landed == 0
+    assert _counts_one(wh, "mkt_campaign_daily_metrics") == served
