@@ -67,13 +67,17 @@ DDL = [
 def connect(warehouse: str | Path | duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (or reuse an open connection) and make sure the quality tables exist.
 
-    DuckDB's memory limit is capped (env `SFA_QUALITY_MEMORY_LIMIT`, default 1GB) so big
-    tables spill to disk instead of growing the process; times are compared in UTC.
+    When we open the file ourselves, DuckDB's memory limit is capped (env
+    `SFA_QUALITY_MEMORY_LIMIT`, default 1GB) so big tables spill to disk instead of growing the
+    process. A caller's connection keeps its own settings (they are database-wide).
     """
-    con = warehouse if isinstance(warehouse, duckdb.DuckDBPyConnection) else duckdb.connect(str(warehouse))
-    con.execute(f"set memory_limit = '{os.environ.get('SFA_QUALITY_MEMORY_LIMIT', '1GB')}'")
-    con.execute("set TimeZone = 'UTC'")
-    con.execute("set enable_progress_bar = false")
+    if isinstance(warehouse, duckdb.DuckDBPyConnection):
+        con = warehouse
+    else:
+        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(warehouse))
+        con.execute(f"set memory_limit = '{os.environ.get('SFA_QUALITY_MEMORY_LIMIT', '1GB')}'")
+        con.execute("set enable_progress_bar = false")
     for statement in DDL:
         con.execute(statement)
     return con
