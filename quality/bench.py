@@ -59,6 +59,7 @@ def land_leads(warehouse: Path, seed: int, scale: float, batch_rows: int = 100_0
 
     world = World(seed, scale)
     con = duckdb.connect(str(warehouse))
+    con.execute("set enable_progress_bar = false")
     try:
         land_records(con, "mkt_campaigns", world.pages("mkt_campaigns"), source="marketing",
                      keys=record_keys("mkt_campaigns"))
