@@ -209,3 +209,28 @@ def test_refused_resume_cursor_rereads_without_duplicates(sandbox: object, tmp_p
     served = sandbox.truth()["served_counts"]["mkt_campaign_daily_metrics"]
     assert result.resumed and result.rows_read == served and result.rows_landed == 0
     assert _counts_one(wh, "mkt_campaign_daily_metrics") == served
+
+
+@pytest.mark.parametrize(
+    ("stream", "env"),
+    [
+        ("crm_leads", {"FXIAOKE_APP_SECRET": "zz-secret-42"}),
+        ("mkt_campaigns", {"HUBSPOT_ACCESS_TOKEN": "zz-secret-42"}),
+        ("erp_customers", {"ODOO_API_KEY": "zz-secret-42"}),
+    ],
+)
+def test_bad_credentials_stop_at_once_with_a_configuration_error(
+    sandbox: object, tmp_path: Path, stream: str, env: dict[str, str]
+) -> None:
+    from extractors.connector import ConfigurationError
+    from extractors.extract import ExtractionError, make_client
+
+    cfg = _config(sandbox.url)
+    client_cls = type(make_client(get_stream(stream).source, cfg))
+    client = client_cls(cfg, env=env)
+    with pytest.raises(ExtractionError) as err:
+        extract_stream(stream, cfg, str(tmp_path / "wh.duckdb"), client=client)
+    assert isinstance(err.value.cause, ConfigurationError)
+    assert client.http.requests_sent == 1  # no retries on a configuration error
+    assert "zz-secret-42" not in str(err.value)  # the secret is not echoed
+    client.close()
