@@ -114,3 +114,36 @@ def test_state_round_trip_and_dedup_landing(tmp_path: Path) -> None:
         assert landing.append_new_versions(con, "crm_users", mk(snap), by_content=True) == 0
         changed = [{"openUserId": "u1", "name": "A2"}, snap[1]]
         assert landing.append_new_versions(con, "crm_users", mk(changed), by_content=True) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [(-1, "RetryableError"), (50009, "RetryableError"), (30004, "RetryableError"),
+     (20016, "TokenExpired"), (20017, "ConfigurationError"), (10006, "ConfigurationError"),
+     (20006, "ConfigurationError"), (20015, "ConfigurationError"), (30002, "QuotaExhausted"),
+     (30003, "QuotaExhausted"), (10013, "SourceError")],
+)  # fmt: skip
+def test_fxiaoke_error_codes_map_to_actions(code: int, error: str) -> None:
+    from extractors.crm_fxiaoke import _check
+
+    _check({"errorCode": 0, "errorMessage": "OK"})  # success passes
+    with pytest.raises(Exception) as err:
+        _check({"errorCode": code, "errorMessage": "x", "traceId": "E-1"})
+    assert type(err.value).__name__ == error and str(code) in str(err.value)
+
+
+def test_odoo_errors_map_to_actions() -> None:
+    from extractors.connector import ConfigurationError
+    from extractors.erp_odoo import _check
+    from extractors.http import RetryableError, SourceError
+
+    def err(name: str) -> dict:
+        return {"jsonrpc": "2.0", "id": 1, "error": {"code": 200, "message": "Odoo Server Error", "data": {"name": name, "message": "m"}}}
+
+    _check({"jsonrpc": "2.0", "id": 1, "result": []})
+    with pytest.raises(ConfigurationError):
+        _check(err("odoo.exceptions.AccessDenied"))
+    with pytest.raises(RetryableError):
+        _check(err("psycopg2.errors.SerializationFailure"))
+    with pytest.raises(SourceError, match="builtins.ValueError"):
+        _check(err("builtins.ValueError"))
