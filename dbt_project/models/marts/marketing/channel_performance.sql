@@ -42,6 +42,8 @@ lead_outcomes as (
 
 channels as (
 
+    select channel from {{ ref('channels') }}
+    union
     select channel from campaign_spend
     union
     select channel from lead_outcomes

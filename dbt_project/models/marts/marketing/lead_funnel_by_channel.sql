@@ -6,7 +6,15 @@ people as (
 
 ),
 
-final as (
+channels as (
+
+    select channel from {{ ref('channels') }}
+    union
+    select coalesce(channel, 'unknown') from people
+
+),
+
+counts as (
 
     select
         coalesce(channel, 'unknown') as channel,
@@ -15,14 +23,30 @@ final as (
         {{ sfa.count_if('is_sql') }} as sql,
         {{ sfa.count_if('is_converted') }} as opportunity,
         {{ sfa.count_if('is_won') }} as won,
-        {{ sfa.ratio(sfa.count_if('is_mql'), 'count(*)') }} as lead_to_mql_rate,
-        {{ sfa.ratio(sfa.count_if('is_sql'), sfa.count_if('is_mql')) }} as mql_to_sql_rate,
-        {{ sfa.ratio(sfa.count_if('is_converted'), sfa.count_if('is_sql')) }} as sql_to_opportunity_rate,
-        {{ sfa.ratio(sfa.count_if('is_won'), sfa.count_if('is_converted')) }} as opportunity_to_won_rate,
-        {{ sfa.ratio(sfa.count_if('is_won'), 'count(*)') }} as lead_to_won_rate,
-        cast(sum(won_amount_cny) as {{ sfa.type_amount() }}) as won_amount_cny
+        sum(won_amount_cny) as won_amount_cny
     from people
     group by 1
+
+),
+
+final as (
+
+    select
+        channels.channel,
+        coalesce(counts.leads, 0) as leads,
+        coalesce(counts.mql, 0) as mql,
+        coalesce(counts.sql, 0) as sql,
+        coalesce(counts.opportunity, 0) as opportunity,
+        coalesce(counts.won, 0) as won,
+        {{ sfa.ratio('counts.mql', 'counts.leads') }} as lead_to_mql_rate,
+        {{ sfa.ratio('counts.sql', 'counts.mql') }} as mql_to_sql_rate,
+        {{ sfa.ratio('counts.opportunity', 'counts.sql') }} as sql_to_opportunity_rate,
+        {{ sfa.ratio('counts.won', 'counts.opportunity') }} as opportunity_to_won_rate,
+        {{ sfa.ratio('counts.won', 'counts.leads') }} as lead_to_won_rate,
+        cast(coalesce(counts.won_amount_cny, 0) as {{ sfa.type_amount() }}) as won_amount_cny
+    from channels
+    left join counts
+        on channels.channel = counts.channel
 
 )
 
