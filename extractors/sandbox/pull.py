@@ -59,7 +59,7 @@ class _LeanSession:
             if r.getheader("Connection", "").lower() == "close":
                 self.conn.close()
                 self.conn = None
-            return self._Resp(r.status, r, content)
+            return self._Resp(r.status, dict(r.getheaders()), content)
         except (http.client.HTTPException, OSError) as exc:
             if self.conn is not None:
                 self.conn.close()

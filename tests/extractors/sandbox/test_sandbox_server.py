@@ -164,12 +164,13 @@ def test_advance_then_incremental_pull_sees_exactly_the_changes() -> None:
             assert len(c.pull(stream)) == n, stream
 
 
-def test_faults_are_recoverable_and_counted() -> None:
+@pytest.mark.parametrize("lean", [False, True], ids=["requests", "http.client"])
+def test_faults_are_recoverable_and_counted(lean: bool) -> None:
     w_ok = World(19, 0.05)
     expect = {s: list(w_ok.iter_records(s)) for s in ("crm_leads", "crm_contacts", "mkt_form_submissions",
                                                       "erp_invoices", "erp_sales_orders")}
     with SandboxThread(world=World(19, 0.05), faults="hostile") as sb:
-        c = SandboxClient(sb.url, max_attempts=20, max_sleep=0.05)
+        c = SandboxClient(sb.url, max_attempts=20, max_sleep=0.05, lean=lean)
         for stream, want in expect.items():
             got = []
             for page in (c.crm_pages(stream, limit=20) if stream.startswith("crm") else
