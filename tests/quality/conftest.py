@@ -14,7 +14,7 @@ from extractors.streams import record_keys
 
 SANDBOX_SEED = 7
 SANDBOX_SCALE = 0.2
-GX_STREAMS = ("crm_leads", "crm_opportunities", "erp_sales_orders", "erp_payments", "mkt_form_submissions")
+GX_STREAMS = ("crm_leads", "crm_opportunities", "erp_payments")
 
 
 def land(con: duckdb.DuckDBPyConnection, stream: str, records: Sequence[dict], batch_id: str | None = None) -> str:
