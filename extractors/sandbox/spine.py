@@ -275,7 +275,11 @@ class Spine:
         ho = self.h("crm_opportunities")
         n_direct = round(0.5 * n_conv) + 5
         didx = _ar(n_direct, 1_000_000_000)
-        d_acc = ho.int("acc", didx, 0, n_acc)
+        # Repeat business only on live accounts: a deal on a deleted account would make the
+        # figures hinge on how a rule treats the dangling reference.
+        acc_deleted = (acc_lead < 0) & (ha.u01("deleted", aidx) < 0.005)
+        live = np.flatnonzero(~acc_deleted)
+        d_acc = live[ho.int("acc", didx, 0, len(live))]
         d_ct = np.minimum(np.maximum(ct[d_acc] + days_ms(1), draw_times(ho, "ct", didx, hi_ms=T.AS_OF0_MS - 2 * T.DAY_MS)),
                           T.AS_OF0_MS - 2 * T.HOUR_MS)
         opp_lead = np.concatenate([conv_leads, np.full(n_direct, -1)]).astype(np.int32)
@@ -321,7 +325,7 @@ class Spine:
             deleted=np.zeros(n_acc, bool), lmt=np.zeros(n_acc, np.int64), ver=np.zeros(n_acc, np.int16),
             no_vat=ha.u01("novat", aidx) < 0.10,
         )
-        self.accounts.deleted = (acc_lead < 0) & (ha.u01("deleted", aidx) < 0.005)
+        self.accounts.deleted = acc_deleted
         self.opps = Tab(
             lead=opp_lead, acc=opp_acc.astype(np.int32), ct=o_ct, owner=owner_o, cur=cur, amount=amount,
             close=close, status=status, stage=stage, bad=bad, deleted=deleted,
@@ -381,7 +385,8 @@ class Spine:
         dup = (slot == 1) & (h.u01("dup", cidx // 2) < 0.03)
         ct = A.ct[acc] + np.where(slot == 0, 30_000, days_ms(h.u01("ct", cidx) * 60))
         ct = np.minimum(ct, T.AS_OF0_MS - T.HOUR_MS)
-        deleted = (slot == 1) & ~dup & (h.u01("deleted", cidx) < 0.01)
+        # Deleting an account invalidates its contacts too (no contact points at a tombstone).
+        deleted = ((slot == 1) & ~dup & (h.u01("deleted", cidx) < 0.01)) | A.deleted[acc]
         self.contacts = Tab(acc=acc, slot=slot, lead=lead, dup=dup, ct=ct, deleted=deleted,
                             lmt=np.minimum(ct + days_ms(h.u01("lmt", cidx) * 30), T.AS_OF0_MS - T.HOUR_MS),
                             ver=np.zeros(n, np.int16))
