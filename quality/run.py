@@ -13,7 +13,7 @@ import duckdb
 from quality.expectations import GXRuleOutcome, drop_work_tables, run_expectations
 from quality.schema import RuleSet, load_rulesets
 from quality.tables import connect, raw_tables
-from quality.validate import StreamResult, evaluate_stream, failures_table, record_outcome
+from quality.validate import StreamResult, evaluate_stream, failures_table, record_outcome, work_table
 
 Warehouse = str | Path | duckdb.DuckDBPyConnection
 
@@ -72,18 +72,22 @@ def validate_streams(
         raise KeyError(f"no rule file for stream(s) {unknown} in quality/rules/")
     present = [rulesets[s] for s in wanted if s in existing]
     report.skipped = [s for s in wanted if s not in existing]
+    gx_sets = _gx_selection(present, great_expectations)
+    gx_names = {r.stream for r in gx_sets}
     try:
         for ruleset in present:
+            persist = ruleset.stream in gx_names
             # one transaction per stream: its outcome tables change together, and one commit is cheap
             con.execute("begin")
             try:
-                evaluate_stream(con, ruleset, rulesets, existing)
-                report.streams[ruleset.stream] = record_outcome(con, ruleset, report.run_id, report.run_at)
+                evaluate_stream(con, ruleset, rulesets, existing, persist=persist)
+                report.streams[ruleset.stream] = record_outcome(
+                    con, ruleset, report.run_id, report.run_at, persist=persist
+                )
                 con.execute("commit")
             except BaseException:
                 con.execute("rollback")
                 raise
-        gx_sets = _gx_selection(present, great_expectations)
         if gx_sets:
             docs = Path(docs_dir) if docs_dir else default_docs_dir(con)
             report.gx, report.docs_index = run_expectations(
@@ -98,6 +102,7 @@ def validate_streams(
     finally:
         for ruleset in present:
             con.execute(f"drop table if exists {failures_table(ruleset.stream)}")
+            con.execute(f"drop table if exists {work_table(ruleset.stream, persist=False)}")
         drop_work_tables(con, [r.stream for r in present])
         if not isinstance(warehouse, duckdb.DuckDBPyConnection):
             con.close()

@@ -78,6 +78,8 @@ def connect(warehouse: str | Path | duckdb.DuckDBPyConnection) -> duckdb.DuckDBP
         con = duckdb.connect(str(warehouse))
         con.execute(f"set memory_limit = '{os.environ.get('SFA_QUALITY_MEMORY_LIMIT', '1GB')}'")
         con.execute("set enable_progress_bar = false")
+        # row order of scratch tables does not matter; keeping it costs time and memory
+        con.execute("set preserve_insertion_order = false")
     for statement in DDL:
         con.execute(statement)
     return con

@@ -80,14 +80,25 @@ def failures_table(stream: str) -> str:
     return ident(f"_failures_{stream}")
 
 
+def work_table(stream: str, persist: bool) -> str:
+    """The flat table: in the warehouse when Great Expectations (another connection) reads it."""
+    return f"{WORK_SCHEMA}.{ident(stream)}" if persist else ident(f"_flat_{stream}")
+
+
 def evaluate_stream(
-    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, rulesets: dict[str, RuleSet], existing: set[str]
+    con: duckdb.DuckDBPyConnection,
+    ruleset: RuleSet,
+    rulesets: dict[str, RuleSet],
+    existing: set[str],
+    *,
+    persist: bool = True,
 ) -> None:
-    """Build `quality_work.<stream>` (flat rows) and the temp table of its failures."""
+    """Build the flat rows of a stream (see work_table) and the temp table of its failures."""
     stream = ruleset.stream
-    work = f"{WORK_SCHEMA}.{ident(stream)}"
+    work = work_table(stream, persist)
     con.execute(f"create or replace temp table _current_rows as {current_rows_sql(stream)}")
-    con.execute(f"create or replace table {work} as {flat_select(ruleset, '_current_rows')}")
+    kind = "table" if persist else "temp table"
+    con.execute(f"create or replace {kind} {work} as {flat_select(ruleset, '_current_rows')}")
     con.execute("drop table _current_rows")
     con.execute(
         f"create or replace temp table {failures_table(stream)} "
@@ -103,15 +114,15 @@ def evaluate_stream(
 
 
 def record_outcome(
-    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, run_id: str, run_at: dt.datetime
+    con: duckdb.DuckDBPyConnection, ruleset: RuleSet, run_id: str, run_at: dt.datetime, *, persist: bool = True
 ) -> StreamResult:
     """Write rule results, quarantine, quarantine_current and batch accounting for one stream.
 
     The caller owns the transaction (see run.validate_streams: one per stream)."""
     stream = ruleset.stream
-    work = f"{WORK_SCHEMA}.{ident(stream)}"
+    work = work_table(stream, persist)
     fails = failures_table(stream)
-    result = _summarise(con, ruleset, run_id)
+    result = _summarise(con, ruleset, run_id, work)
     con.execute(f"delete from {SCHEMA}.rule_results where run_id = ? and stream = ?", [run_id, stream])
     con.executemany(
         f"insert into {SCHEMA}.rule_results values (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -141,9 +152,8 @@ def record_outcome(
     return result
 
 
-def _summarise(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, run_id: str) -> StreamResult:
+def _summarise(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, run_id: str, work: str) -> StreamResult:
     stream = ruleset.stream
-    work = f"{WORK_SCHEMA}.{ident(stream)}"
     fails = failures_table(stream)
     raw_rows = con.execute(f"select count(*) from {raw_table(stream)}").fetchone()[0]
     current_rows = con.execute(f"select count(*) from {work} where _is_current").fetchone()[0]
