@@ -12,12 +12,15 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 DEFAULT_CONFIG_PATH = Path(__file__).with_name("config.yaml")
 SANDBOX_URL_ENV = "SFA_SANDBOX_URL"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+REAL_CRM_RATE_PER_SECOND = 5.0  # documented ~100 calls / 20 s per interface
 
 # The sandbox's public credentials (docs/source_contract.md); not secrets, only defaults.
 SANDBOX_SECRETS = {
@@ -48,7 +51,7 @@ class SourceConfig(_Strict):
     connect_timeout_seconds: float = 5.0
     read_timeout_seconds: float = 60.0
     rate_limit_per_second: float | None = Field(
-        None, gt=0, description="client-side request rate cap; None = unlimited"
+        None, gt=0, description="client-side request rate cap; None = unlimited (CRM off loopback: 5)"
     )
     retry: RetryConfig = RetryConfig()
 
@@ -107,6 +110,14 @@ class ExtractConfig(_Strict):
                 f"or give a sandbox URL ({SANDBOX_URL_ENV})"
             )
         return url.rstrip("/")
+
+    def rate_limit(self, source: str) -> float | None:
+        """The configured cap, else FXIAOKE_API.md's ~5 req/s for a CRM that is not on loopback."""
+        configured = self.source(source).rate_limit_per_second
+        if configured is not None or source != "crm":
+            return configured
+        host = urlsplit(self.base_url("crm")).hostname or ""
+        return None if host in LOOPBACK_HOSTS else REAL_CRM_RATE_PER_SECOND
 
     def secret(self, env_var: str, env: Mapping[str, str] | None = None) -> SecretStr:
         env = os.environ if env is None else env

@@ -60,7 +60,9 @@ def _check(payload: Any) -> None:
 class FxiaokeClient:
     def __init__(self, config: ExtractConfig, env: Mapping[str, str] | None = None):
         self.config = config.crm
-        self.http = HttpClient("crm", config.base_url("crm"), config.crm)
+        self.http = HttpClient(
+            "crm", config.base_url("crm"), config.crm, rate_limit_per_second=config.rate_limit("crm")
+        )
         self._credentials = {
             "appId": config.secret("FXIAOKE_APP_ID", env),
             "appSecret": config.secret("FXIAOKE_APP_SECRET", env),

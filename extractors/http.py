@@ -103,6 +103,7 @@ class HttpClient:
         config: SourceConfig,
         *,
         headers: dict[str, str] | None = None,
+        rate_limit_per_second: float | None = None,
     ):
         self.name = name
         self.base_url = base_url.rstrip("/")
@@ -113,7 +114,7 @@ class HttpClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
-        self._limiter = _make_limiter(config.rate_limit_per_second)
+        self._limiter = _make_limiter(rate_limit_per_second or config.rate_limit_per_second)
         self.requests_sent = 0
 
     def close(self) -> None:

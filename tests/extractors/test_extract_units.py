@@ -62,6 +62,9 @@ def test_config_reads_yaml_env_and_hides_secrets(tmp_path: Path) -> None:
         load_config(cfg_file, overrides={"crm.page_size": 500}, env=env)  # Fxiaoke max is 100
     default = load_config(env={})
     assert default.secret("ODOO_API_KEY", {}).get_secret_value() == "sandbox-key"
+    assert load_config(sandbox_url="http://127.0.0.1:9", env={}).rate_limit("crm") is None
+    real = load_config(env={"FXIAOKE_BASE_URL": "https://open.fxiaoke.com"})
+    assert real.rate_limit("crm") == 5.0 and real.rate_limit("marketing") is None
 
 
 def test_drift_report_new_missing_and_retyped_fields() -> None:
