@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pickle
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from extractors.landing import land_records
 from extractors.streams import record_keys
@@ -47,18 +52,45 @@ class SandboxRun:
     docs_dir: Path
 
 
-@pytest.fixture(scope="session")
-def sandbox_run(tmp_path_factory: pytest.TempPathFactory) -> SandboxRun:
-    """Every stream of World(seed 7, scale 0.2) landed, validated (with GE) and deduplicated once."""
+def _build_sandbox_run(base: Path) -> None:
+    """Land every stream of the World, validate (GE on GX_STREAMS) and deduplicate, into `base`."""
     from extractors.sandbox.world import World
     from quality.run import run_quality
 
-    base = tmp_path_factory.mktemp("quality_sandbox")
     con = duckdb.connect(str(base / "wh.duckdb"))
-    world = World(SANDBOX_SEED, SANDBOX_SCALE)
-    for stream in world.streams():
-        land_records(con, stream, world.pages(stream), source=world.source(stream), keys=record_keys(stream))
-    # Great Expectations on the streams with injected defects (GE costs ~0.5 s a stream).
-    report = run_quality(con, docs_dir=base / "data_docs", great_expectations=GX_STREAMS)
-    yield SandboxRun(con=con, truth=world.truth(), report=report, docs_dir=base / "data_docs")
+    try:
+        world = World(SANDBOX_SEED, SANDBOX_SCALE)
+        for stream in world.streams():
+            land_records(con, stream, world.pages(stream), source=world.source(stream), keys=record_keys(stream))
+        # Great Expectations on the streams with injected defects (GE costs ~0.5 s a stream).
+        report = run_quality(con, docs_dir=base / "data_docs", great_expectations=GX_STREAMS)
+    finally:
+        con.close()
+    (base / "truth.json").write_text(json.dumps(world.truth()), encoding="utf-8")
+    (base / "report.pickle").write_bytes(pickle.dumps(report))
+
+
+@pytest.fixture(scope="session")
+def sandbox_run(tmp_path_factory: pytest.TempPathFactory) -> SandboxRun:
+    """World(seed 7, scale 0.2) landed, validated and deduplicated once per test run.
+
+    Under xdist the workers share one build (a file lock; the first builds, the others copy
+    the warehouse), since both workers building it would double the slowest fixture.
+    """
+    run_uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_uid:
+        shared = tmp_path_factory.getbasetemp().parent / f"quality_sandbox_{run_uid}"
+        shared.mkdir(exist_ok=True)
+        with FileLock(str(shared) + ".lock"):
+            if not (shared / "report.pickle").exists():
+                _build_sandbox_run(shared)
+    else:
+        shared = tmp_path_factory.mktemp("quality_sandbox_build")
+        _build_sandbox_run(shared)
+    mine = tmp_path_factory.mktemp("quality_sandbox")
+    shutil.copy(shared / "wh.duckdb", mine / "wh.duckdb")
+    con = duckdb.connect(str(mine / "wh.duckdb"))
+    truth = json.loads((shared / "truth.json").read_text(encoding="utf-8"))
+    report = pickle.loads((shared / "report.pickle").read_bytes())
+    yield SandboxRun(con=con, truth=truth, report=report, docs_dir=shared / "data_docs")
     con.close()

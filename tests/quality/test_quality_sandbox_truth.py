@@ -13,7 +13,7 @@ import itertools
 
 import pytest
 
-pytestmark = pytest.mark.xdist_group("quality_sandbox")
+pytestmark = pytest.mark.xdist_group(name="quality_sandbox")
 
 ERROR_KINDS = ("missing_required", "invalid_value", "orphan")
 
