@@ -190,6 +190,9 @@ class RuleSet(BaseModel):
     # The stream as a whole blocks (asset check fails) when more than this share of its
     # current rows fail an error rule; below it, the bad rows are just quarantined.
     max_error_percent: float = Field(default=5.0, ge=0, le=100)
+    # ...and at least this many rows fail (or the whole table, when it is smaller), so one bad
+    # row among a small table's first few does not stop the pipeline.
+    block_min_rows: int = Field(default=10, ge=1)
     fields: dict[str, FieldSpec]
     rules: list[Rule]
 

@@ -45,6 +45,7 @@ class StreamResult:
     error_rows: int
     warn_rows: int
     max_error_percent: float
+    block_min_rows: int = 10
     rules: list[RuleResult] = field(default_factory=list)
     batches: int = 0
     quarantined_row_versions: int = 0
@@ -60,7 +61,8 @@ class StreamResult:
         """The stream is broken as a whole: too many current rows fail error rules."""
         if not self.current_rows:
             return False
-        return 100.0 * self.error_rows / self.current_rows > self.max_error_percent
+        share_exceeded = 100.0 * self.error_rows / self.current_rows > self.max_error_percent
+        return share_exceeded and self.error_rows >= min(self.block_min_rows, self.current_rows)
 
     def metadata(self) -> dict:
         """Flat numbers for an asset check's metadata."""
@@ -71,6 +73,7 @@ class StreamResult:
             "warn_rows": self.warn_rows,
             "blocks": self.blocks,
             "max_error_percent": self.max_error_percent,
+            "block_min_rows": self.block_min_rows,
             "batches": self.batches,
             "failed_by_rule": {r.rule: r.failed for r in self.rules if r.failed},
         }
@@ -181,6 +184,7 @@ def _summarise(con: duckdb.DuckDBPyConnection, ruleset: RuleSet, run_id: str, wo
         error_rows=error_rows,
         warn_rows=warn_rows,
         max_error_percent=ruleset.max_error_percent,
+        block_min_rows=ruleset.block_min_rows,
         rules=rules,
     )
 

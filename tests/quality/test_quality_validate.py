@@ -237,3 +237,19 @@ def test_rule_files_declare_only_fields_their_rules_read():
     for rs in load_rulesets().values():
         used = {f for rule in rs.rules for f in rule.fields_used()}
         assert set(rs.fields) == used, (rs.stream, set(rs.fields) - used)
+
+
+def test_a_stream_blocks_only_when_many_rows_fail(warehouse, lander):
+    lander("crm_accounts", [account("a1")])
+    # 1 bad row of 5: 20 % but a single row -> quarantined, not blocking
+    lander("crm_opportunities", [opportunity(f"o{i}") for i in range(4)] + [opportunity("bad", amount="-1")])
+    result = validate_stream(warehouse, "crm_opportunities", great_expectations=False)
+    assert (result.error_rows, result.blocks) == (1, False)
+    # 12 bad rows of 17: a broken extraction -> blocks
+    lander("crm_opportunities", [opportunity(f"x{i}", amount="-1") for i in range(11)])
+    result = validate_stream(warehouse, "crm_opportunities", great_expectations=False)
+    assert (result.error_rows, result.current_rows, result.blocks) == (12, 16, True)
+    assert result.metadata()["failed_by_rule"] == {"amount_non_negative": 12}
+    # a tiny table that is wholly broken blocks too
+    lander("crm_departments", [{"id": 1, "parentId": 999999}, {"id": 2, "parentId": 999999}])
+    assert validate_stream(warehouse, "crm_departments", great_expectations=False).blocks
