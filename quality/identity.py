@@ -141,28 +141,27 @@ def _build_space(con: duckdb.DuckDBPyConnection, specs: list[EntitySpec]) -> tup
     for spec in specs:
         con.execute(f"create or replace temp table _id_src as {_nodes_sql(spec)}")
         _add_phones(con, spec)
+        # node ids carried on the source rows, so keys need no join back to the nodes
+        con.execute(f"create or replace temp table _id_src as select {offset} + row_number() over () as node, * from _id_src")
         con.execute(
-            f"insert into _id_nodes select {offset} + row_number() over (order by record_id), entity, source, "
-            "priority, record_id, deleted, cursor, filled from _id_src"
+            "insert into _id_nodes select node, entity, source, priority, record_id, deleted, cursor, filled from _id_src"
         )
-        node_join = f"join _id_nodes n on n.record_id = k.record_id and n.entity = {q(spec.stream)}"
         strong = " union all ".join(
-            f"select {q(kind + ':')} || ({sql}) as key, record_id from _id_src" for kind, sql in spec.keys.items()
+            f"select node, {q(kind + ':')} || ({sql}) as key from _id_src" for kind, sql in spec.keys.items()
         )
-        con.execute(f"insert into _id_keys select n.node, k.key from ({strong}) k {node_join} where k.key is not null")
+        con.execute(f"insert into _id_keys select node, key from ({strong}) where key is not null")
         for kind, weak in spec.weak_keys.items():
             rows = "_id_src"
             if weak.block:
                 con.execute(
                     f"""create or replace temp table _id_blocks as
-                    select distinct {weak.block} as b from _id_src k {node_join}
-                    where not exists (select 1 from _id_keys s where s.node = n.node)"""
+                    select distinct {weak.block} as b from _id_src
+                    where not exists (select 1 from _id_keys s where s.node = _id_src.node)"""
                 )
                 rows = f"(select * from _id_src where {weak.block} in (select b from _id_blocks))"
             con.execute(
-                f"""insert into _id_weak select n.node, k.key
-                from (select {q(kind + ':')} || ({weak.key}) as key, record_id from {rows}) k {node_join}
-                where k.key is not null"""
+                f"""insert into _id_weak select node, key
+                from (select node, {q(kind + ':')} || ({weak.key}) as key from {rows}) where key is not null"""
             )
         offset = con.execute("select coalesce(max(node), 0) from _id_nodes").fetchone()[0]
     con.execute("create or replace temp table _id_labels as select node, node as label from _id_nodes")
