@@ -66,7 +66,7 @@ class ExtractResult:
     seconds: float = 0.0
     full_refresh: bool = False
     resumed: bool = False
-    drift: dict[str, Any] = field(default_factory=dict)
+    drift: dict[str, Any] = field(default_factory=dict)  # drift_report() when drifted, else {}
     batch_ids: list[str] = field(default_factory=list)
     error: str | None = None  # extract_source(raise_on_error=False) only
 
@@ -241,9 +241,10 @@ class _Run:
             res.seconds = round(time.perf_counter() - started, 3)
             res.requests = getattr(getattr(self.client, "http", None), "requests_sent", 0) - requests_before
         res.cursor_after = self.state.cursor
-        res.drift = drift_report(reference, self.observer, spec.fields)
-        if res.drift["drift"]:
-            log.warning("stream %s: schema drift %s", spec.table, res.drift)
+        report = drift_report(reference, self.observer, spec.fields)
+        if report["drift"]:
+            res.drift = report  # empty when nothing drifted, so `if result.drift:` reads right
+            log.warning("stream %s: schema drift %s", spec.table, report)
         return res
 
     def _plan(self, state: StreamState) -> tuple[str | None, dict | None, str | None]:

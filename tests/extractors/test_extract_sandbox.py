@@ -234,3 +234,18 @@ def test_bad_credentials_stop_at_once_with_a_configuration_error(
     assert client.http.requests_sent == 1  # no retries on a configuration error
     assert "zz-secret-42" not in str(err.value)  # the secret is not echoed
     client.close()
+
+
+def test_schema_drift_is_reported_against_earlier_batches(sandbox: object, tmp_path: Path) -> None:
+    """A field that earlier runs saw as a string arrives as a number: reported, still landed."""
+    wh = str(tmp_path / "wh.duckdb")
+    cfg = _config(sandbox.url)
+    first = extract_stream("crm_leads", cfg, wh)
+    assert first.drift == {}  # the declared fields plus known server fields: no noise
+    with duckdb.connect(wh) as con:  # pretend earlier batches typed `company` differently
+        con.execute("update raw._schemas set json_type = 'number' where stream = 'crm_leads' and field = 'company'")
+        con.execute("insert into raw._schemas select stream, 'retired_field__c', 'string', first_seen_at, last_seen_at "
+                    "from raw._schemas where stream = 'crm_leads' limit 1")
+    again = extract_stream("crm_leads", cfg, wh, full_refresh=True)
+    assert again.drift["type_changes"] == {"company": [["number"], ["string"]]}
+    assert again.drift["missing_fields"] == ["retired_field__c"] and again.rows_landed == 0
