@@ -34,6 +34,9 @@ SANDBOX_SECRETS = {
 }
 
 
+SECRET_SOURCES = {"FXIAOKE": "crm", "HUBSPOT": "marketing", "ODOO": "erp"}
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -124,7 +127,11 @@ class ExtractConfig(_Strict):
         value = env.get(env_var)
         if value:
             return SecretStr(value)
-        if self.use_sandbox_credentials and env_var in SANDBOX_SECRETS:
+        source = SECRET_SOURCES.get(env_var.split("_", 1)[0])
+        # The public sandbox credentials only ever go to the sandbox: a source with its own base URL
+        # (a real tenant) must have its secrets set, or it fails fast here.
+        talks_to_sandbox = source is None or self.source(source).base_url is None
+        if self.use_sandbox_credentials and talks_to_sandbox and env_var in SANDBOX_SECRETS:
             return SecretStr(SANDBOX_SECRETS[env_var])
         raise ValueError(f"environment variable {env_var} is not set")
 

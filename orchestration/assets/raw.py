@@ -3,7 +3,8 @@
 
 import dagster as dg
 
-from extractors.extract import extract_stream
+from extractors.connector import ConfigurationError, QuotaExhausted
+from extractors.extract import ExtractionError, extract_stream
 from extractors.streams import STREAMS, Stream
 from orchestration.resources import SourcesResource, WarehouseResource
 
@@ -37,9 +38,15 @@ def raw_asset(stream: Stream) -> dg.AssetsDefinition:
         warehouse: WarehouseResource,
         sources: SourcesResource,
     ) -> dg.MaterializeResult:
-        result = extract_stream(
-            stream.table, sources.extract_config(), warehouse.ensure_dir(), full_refresh=config.full_refresh
-        )
+        try:
+            result = extract_stream(
+                stream.table, sources.extract_config(), warehouse.ensure_dir(), full_refresh=config.full_refresh
+            )
+        except ExtractionError as exc:
+            if isinstance(exc.cause, (ConfigurationError, QuotaExhausted)):
+                # Bad credentials or a spent daily quota: a retry cannot help, so say so once.
+                raise dg.Failure(str(exc), allow_retries=False) from exc
+            raise
         if result.drift:
             context.log.warning(f"schema drift on {stream.table}: {result.drift}")
         return dg.MaterializeResult(

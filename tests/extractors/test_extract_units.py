@@ -150,3 +150,14 @@ def test_odoo_errors_map_to_actions() -> None:
         _check(err("psycopg2.errors.SerializationFailure"))
     with pytest.raises(SourceError, match="builtins.ValueError"):
         _check(err("builtins.ValueError"))
+
+
+def test_sandbox_credentials_never_go_to_a_configured_tenant():
+    from extractors.config import load_config
+
+    to_sandbox = load_config(sandbox_url="http://127.0.0.1:9", env={})
+    assert to_sandbox.secret("FXIAOKE_APP_SECRET", env={}).get_secret_value() == "sandbox-secret"
+    tenant = load_config(sandbox_url="http://127.0.0.1:9", env={"FXIAOKE_BASE_URL": "https://open.fxiaoke.com"})
+    with pytest.raises(ValueError, match="FXIAOKE_APP_SECRET is not set"):
+        tenant.secret("FXIAOKE_APP_SECRET", env={})
+    assert tenant.secret("HUBSPOT_ACCESS_TOKEN", env={}).get_secret_value() == "sandbox-token"
