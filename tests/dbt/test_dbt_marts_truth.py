@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 
-import dbt_harness as harness
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def test_distinct_people(duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict) -> None:
@@ -38,7 +39,7 @@ def test_win_rate(duckdb_con: duckdb.DuckDBPyConnection, duckdb_build: dict) -> 
 
 
 def test_fx_seed_matches_truth_rates(duckdb_build: dict) -> None:
-    with open(harness.DBT_PROJECT_DIR / "seeds" / "fx_rates.csv", newline="") as f:
+    with open(DBT_PROJECT_DIR / "seeds" / "fx_rates.csv", newline="") as f:
         seed = {row["currency"]: Decimal(row["rate_to_cny"]) for row in csv.DictReader(f)}
     truth = {c: Decimal(r) for c, r in duckdb_build["truth"]["figures"]["fx_rates_to_cny"].items()}
     assert seed == truth
