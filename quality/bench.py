@@ -2,14 +2,13 @@
 
 Leads (and the campaigns they reference) are landed from the sandbox World straight into a
 temporary warehouse, then each measured phase runs in a fresh Python process so its peak RSS
-(ru_maxrss of that child) is its own; seconds are the phase's call alone, without start-up
+(VmHWM of that process) is its own; seconds are the phase's call alone, without start-up
 and imports. Budget (docs/quality README): validating 1,000,000 leads <= 30 s, RSS < 2 GiB.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -52,7 +51,10 @@ else:
 seconds = time.perf_counter() - start
 cpu1 = resource.getrusage(resource.RUSAGE_SELF)
 cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
-print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "self_peak_rss_mib": cpu1.ru_maxrss / 1024, "result": out}))
+# VmHWM: this process's own high-water RSS (ru_maxrss would include the parent's RSS, which
+# Linux carries over fork + exec)
+hwm = next(int(ln.split()[1]) for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+print(json.dumps({"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mib": hwm / 1024, "result": out}))
 """
 
 
@@ -85,7 +87,7 @@ def land_leads(warehouse: Path, seed: int, scale: float, batch_rows: int = 100_0
 
 
 def measure(phase: str, warehouse: Path, docs: Path) -> dict:
-    """Run one phase in a child process; wall seconds of the call and the child's peak RSS."""
+    """Run one phase in a child process; wall seconds of the call and the child's own peak RSS."""
     proc = subprocess.Popen(
         [sys.executable, "-c", _CHILD, phase, str(warehouse), str(docs)],
         stdout=subprocess.PIPE,
@@ -93,13 +95,10 @@ def measure(phase: str, warehouse: Path, docs: Path) -> dict:
         cwd=Path(__file__).resolve().parent.parent,
     )
     stdout = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"bench phase {phase} failed with status {status}")
+    if proc.wait() != 0:
+        raise RuntimeError(f"bench phase {phase} failed with status {proc.returncode}")
     line = [ln for ln in stdout.decode().splitlines() if ln.startswith("{")][-1]
-    data = json.loads(line)
-    data["peak_rss_mib"] = usage.ru_maxrss / 1024  # Linux reports KiB
-    return data
+    return json.loads(line)
 
 
 @app.command()
