@@ -2,39 +2,11 @@
 
 with
 
-source as (
-
-    {{ sfa.raw_current('crm_accounts') }}
-
-),
-
 renamed as (
 
-    select
-        _record_id as account_id,
-        {{ sfa.text_field('_record', 'name') }} as account_name,
-        {{ sfa.text_field('_record', 'account_no') }} as account_no,
-        {{ sfa.text_field('_record', 'account_level') }} as account_level,
-        {{ sfa.text_field('_record', 'account_source') }} as account_source,
-        {{ sfa.text_field('_record', 'deal_status') }} as deal_status,
-        {{ sfa.text_field('_record', 'industry_level1') }} as industry,
-        {{ sfa.text_field('_record', 'uniform_social_credit_code') }} as tax_id,
-        {{ sfa.text_field('_record', 'tel') }} as tel,
-        {{ sfa.text_field('_record', 'email') }} as email,
-        {{ sfa.text_field('_record', 'address') }} as address,
-        {{ sfa.to_int(sfa.json_field('_record', 'employee_count__c')) }} as employee_count,
-        {{ sfa.text_field('_record', 'region__c') }} as region,
-        coalesce({{ sfa.to_boolean(sfa.json_field('_record', 'is_strategic__c')) }}, false) as is_strategic,
-        {{ sfa.text_field('_record', 'high_seas_id') }} as high_seas_id,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_followed_time')) }} as last_followed_at,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
-    from source
+    select *
+    from {{ ref('base_crm__accounts') }}
+    where {{ sfa.not_quarantined('crm_accounts', 'account_id') }}
 
 ),
 

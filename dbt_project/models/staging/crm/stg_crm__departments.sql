@@ -2,23 +2,11 @@
 
 with
 
-source as (
-
-    {{ sfa.raw_current('crm_departments') }}
-
-),
-
 renamed as (
 
-    select
-        cast(_record_id as {{ dbt.type_bigint() }}) as department_id,
-        {{ sfa.text_field('_record', 'name') }} as department_name,
-        {{ sfa.to_bigint(sfa.json_field('_record', 'parentId')) }} as parent_department_id,
-        {{ sfa.to_boolean(sfa.json_field('_record', 'isStop')) }} as is_stopped,
-        {{ sfa.to_int(sfa.json_field('_record', 'order')) }} as sort_order,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
-    from source
+    select *
+    from {{ ref('base_crm__departments') }}
+    where {{ sfa.not_quarantined('crm_departments', 'department_id') }}
 
 )
 

@@ -2,31 +2,11 @@
 
 with
 
-source as (
-
-    {{ sfa.raw_current('crm_opportunity_stage_changes') }}
-
-),
-
 renamed as (
 
-    select
-        _record_id as stage_change_id,
-        {{ sfa.text_field('_record', 'new_opportunity_id') }} as opportunity_id,
-        {{ sfa.text_field('_record', 'from_stage') }} as from_stage,
-        {{ sfa.text_field('_record', 'to_stage') }} as to_stage,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'changed_time')) }} as changed_at,
-        {{ sfa.to_amount(sfa.json_field('_record', 'amount')) }} as amount,
-        {{ sfa.epoch_ms_to_local_date(sfa.json_field('_record', 'close_date')) }} as close_date,
-        {{ sfa.text_field('_record', 'forecast_category__c') }} as forecast_category,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
-    from source
+    select *
+    from {{ ref('base_crm__opportunity_stage_changes') }}
+    where {{ sfa.not_quarantined('crm_opportunity_stage_changes', 'stage_change_id') }}
 
 )
 

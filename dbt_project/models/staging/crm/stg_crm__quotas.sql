@@ -2,39 +2,11 @@
 
 with
 
-source as (
-
-    {{ sfa.raw_current('crm_quotas') }}
-
-),
-
 renamed as (
 
-    select
-        _record_id as quota_id,
-        {{ sfa.crm_user_ref('_record', 'goal_user_id') }} as user_id,
-        {{ sfa.to_int(sfa.json_field('_record', 'fiscal_year')) }} as fiscal_year,
-        {{ sfa.to_amount(sfa.json_field('_record', 'january_value')) }} as january_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'february_value')) }} as february_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'march_value')) }} as march_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'april_value')) }} as april_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'may_value')) }} as may_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'june_value')) }} as june_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'july_value')) }} as july_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'august_value')) }} as august_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'september_value')) }} as september_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'october_value')) }} as october_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'november_value')) }} as november_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'december_value')) }} as december_quota,
-        {{ sfa.to_amount(sfa.json_field('_record', 'annual_value')) }} as annual_quota,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
-    from source
+    select *
+    from {{ ref('base_crm__quotas') }}
+    where {{ sfa.not_quarantined('crm_quotas', 'quota_id') }}
 
 )
 

@@ -2,29 +2,11 @@
 
 with
 
-source as (
-
-    {{ sfa.raw_current('crm_users') }}
-
-),
-
 renamed as (
 
-    select
-        _record_id as user_id,
-        {{ sfa.text_field('_record', 'name') }} as user_name,
-        {{ sfa.text_field('_record', 'nickName') }} as nick_name,
-        {{ sfa.text_field('_record', 'email') }} as email,
-        {{ sfa.text_field('_record', 'mobile') }} as mobile,
-        {{ sfa.text_field('_record', 'position') }} as position,
-        {{ sfa.to_bigint(sfa.json_field('_record', 'mainDepartmentId')) }} as department_id,
-        {{ sfa.json_array_length('_record', 'departmentIds') }} as department_count,
-        {{ sfa.text_field('_record', 'leaderId') }} as manager_user_id,
-        {{ sfa.to_boolean(sfa.json_field('_record', 'isStop')) }} as is_stopped,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'createTime')) }} as created_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
-    from source
+    select *
+    from {{ ref('base_crm__users') }}
+    where {{ sfa.not_quarantined('crm_users', 'user_id') }}
 
 )
 

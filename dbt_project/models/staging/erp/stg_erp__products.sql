@@ -2,26 +2,11 @@
 
 with
 
-source as (
-
-    {{ sfa.raw_current('erp_products') }}
-
-),
-
 renamed as (
 
-    select
-        cast(_record_id as {{ dbt.type_bigint() }}) as product_id,
-        {{ sfa.odoo_field('_record', 'default_code') }} as product_code,
-        {{ sfa.odoo_field('_record', 'name') }} as product_name,
-        {{ sfa.odoo_many2one_name('_record', 'categ_id') }} as product_line,
-        {{ sfa.to_amount(sfa.odoo_field('_record', 'list_price')) }} as list_price,
-        {{ sfa.odoo_many2one_name('_record', 'currency_id') }} as currency,
-        {{ sfa.utc_text_to_local(sfa.odoo_field('_record', 'create_date')) }} as created_at,
-        {{ sfa.utc_text_to_local(sfa.odoo_field('_record', 'write_date')) }} as updated_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
-    from source
+    select *
+    from {{ ref('base_erp__products') }}
+    where {{ sfa.not_quarantined('erp_products', 'product_id') }}
 
 )
 

@@ -1,0 +1,35 @@
+-- CRM activities (`ActiveRecordObj`): calls, visits, e-mails and meetings. The records an activity relates to are in `int_crm__activity_links`.
+-- Base table: the latest version per id parsed once and kept incrementally (macros/raw_current.sql);
+-- quarantine and identity are applied by the `stg_crm__activities` view on top.
+
+{{ config(materialized='incremental', unique_key='activity_id', incremental_strategy='delete+insert') }}
+
+with
+
+source as (
+
+    {{ sfa.raw_latest('crm_activities') }}
+
+),
+
+renamed as (
+
+    select
+        _record_id as activity_id,
+        {{ sfa.text_field('_record', 'active_record_type') }} as activity_type,
+        {{ sfa.text_field('_record', 'active_record_content') }} as activity_content,
+        {{ sfa.json_array_length('_record', 'related_object_data') }} as related_object_count,
+        {{ sfa.json_value_text('_record', 'related_object_data') }} as related_objects_json,
+        coalesce({{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'activity_time__c')) }}, {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }}) as activity_at,
+        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
+        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
+        {{ sfa.text_field('_record', 'life_status') }} as life_status,
+        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
+        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
+        _deleted as is_deleted,
+        _extracted_at as extracted_at
+    from source
+
+)
+
+select * from renamed
