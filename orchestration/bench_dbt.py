@@ -1,0 +1,304 @@
+"""`sfa bench dbt --scale N`: full and incremental `dbt build` on N x 10,000 sandbox leads.
+
+Steps, each timed on its own:
+
+1. land every stream of the sandbox World (seed, scale) into a fresh DuckDB (`World.pages` +
+   `extractors.landing.land_records`, what the extractors write);
+2. fill the quality tables dbt reads (`quarantine_current`, `identity_map`) with the real quality
+   layer (`quality.run.run_quality`, Great Expectations off: this benchmarks dbt);
+3. full `dbt build` (subprocess; wall time and peak RSS of the dbt process tree, polled with psutil);
+4. append a new version of 1% of the records of every stream (a later cursor, the record's
+   modified time moved with it and a changed name), as an extraction of changed records would;
+5. `dbt build` again: the staging base tables merge only the changed ids, everything downstream
+   is rebuilt. Budget (issue 5): the incremental build takes at most 20% of the full one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import duckdb
+import psutil
+import typer
+from rich.console import Console
+from rich.table import Table
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_BIN = Path(sys.executable).with_name("dbt")
+BUDGET_RATIO = 0.20
+CHANGE_SHARE_PERCENT = 1
+# The sandbox world ends on this day; the marts' "today" (dbt var as_of_date via env).
+DEFAULT_AS_OF_DATE = "2026-10-31"
+
+app = typer.Typer(add_completion=False, help="Full and incremental dbt build.")
+
+
+@dataclass
+class Step:
+    step: str
+    rows: int
+    seconds: float
+    peak_rss_mib: float | None = None
+    note: str = ""
+    detail: dict = field(default_factory=dict)
+
+
+def land_world(warehouse: Path, seed: int, scale: float, page_size: int = 1000) -> tuple[int, str]:
+    """Every stream of the World into raw.*; returns (rows landed, the world's as-of date)."""
+    from extractors.landing import ensure_raw_table, land_records
+    from extractors.sandbox.world import World
+    from extractors.streams import STREAMS, record_keys
+
+    world = World(seed=seed, scale=scale)
+    rows = 0
+    con = duckdb.connect(str(warehouse))
+    try:
+        for stream in world.streams():
+            rows += land_records(con, stream, world.pages(stream, size=page_size), source=world.source(stream),
+                                 keys=record_keys(stream))
+        for stream in STREAMS:  # every contract table exists, even if the World serves none
+            ensure_raw_table(con, stream)
+    finally:
+        con.close()
+    as_of = dt_date_of_ms(world.as_of_ms)
+    return rows, as_of
+
+
+def dt_date_of_ms(ms: int) -> str:
+    """Asia/Shanghai date of an epoch-ms instant (the sandbox's business time zone)."""
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(ms / 1000, dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+
+
+def build_quality(warehouse: Path) -> tuple[int, str]:
+    """The real quality layer (rules + quarantine + identity map); returns (quarantined rows, note)."""
+    from quality.run import run_quality
+
+    run_quality(str(warehouse), great_expectations=False)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        quarantined = con.execute("select count(*) from quality.quarantine_current").fetchone()[0]
+        mapped = con.execute("select count(*) from quality.identity_map").fetchone()[0]
+    finally:
+        con.close()
+    return quarantined, f"quality.run.run_quality (GE off): {quarantined:,} quarantined, {mapped:,} identity rows"
+
+
+# Per source: how a changed version moves the cursor (text, as landed) and the record's modified
+# time, plus the field that visibly changes. CRM cursors are epoch ms, marketing ISO-8601 UTC with
+# milliseconds, ERP Odoo 'YYYY-MM-DD HH:MM:SS'; all move one day later.
+_NEW_CURSOR = {
+    "crm": "cast(cast(_cursor as bigint) + 86400000 as varchar)",
+    "marketing": "strftime(cast(replace(replace(_cursor, 'T', ' '), 'Z', '') as timestamp) + interval 1 day, "
+                 "'%Y-%m-%dT%H:%M:%S.%gZ')",
+    "erp": "strftime(cast(_cursor as timestamp) + interval 1 day, '%Y-%m-%d %H:%M:%S')",
+}
+_PATCH = {
+    "crm": "json_object('last_modified_time', cast(new_cursor as bigint), 'name', "
+           "coalesce(json_extract_string(_record, '$.name'), '') || ' (bench edit)')",
+    "marketing": "json_object('updatedAt', new_cursor)",
+    "erp": "json_object('write_date', new_cursor, 'name', "
+           "coalesce(json_extract_string(_record, '$.name'), '') || ' (bench edit)')",
+}
+# Snapshot streams have no cursor: a later extraction of the same id is the newer version.
+_SNAPSHOT_PATCH = "json_object('name', coalesce(json_extract_string(_record, '$.name'), '') || ' (bench edit)')"
+
+
+def change_records(warehouse: Path, percent: int = CHANGE_SHARE_PERCENT) -> tuple[int, dict[str, int]]:
+    """Append a new version of `percent`% of the current records of every raw table (chosen by a
+    hash of the id, so reruns pick the same ones). Returns (rows appended, per table)."""
+    con = duckdb.connect(str(warehouse))
+    per_table: dict[str, int] = {}
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
+        con.execute("begin")
+        for table in tables:
+            source = con.execute(f"select any_value(_source) from raw.{table}").fetchone()[0]
+            if source is None:
+                continue
+            snapshot = con.execute(f"select count(_cursor) = 0 from raw.{table}").fetchone()[0]
+            new_cursor = "cast(null as varchar)" if snapshot else _NEW_CURSOR[source]
+            patch = _SNAPSHOT_PATCH if snapshot else _PATCH[source]
+            con.execute(f"""
+                insert into raw.{table}
+                with latest as (
+                    select * from raw.{table}
+                    where hash(_record_id) % 100 < {int(percent)}
+                    qualify row_number() over (
+                        partition by _record_id order by _cursor desc nulls last, _extracted_at desc, _batch_id desc
+                    ) = 1
+                ),
+                moved as (select *, {new_cursor} as new_cursor from latest)
+                select _source, _stream, 'bench-change', cast(now() as timestamp), _record_id, new_cursor, _deleted,
+                    json_merge_patch(_record, {patch})
+                from moved
+            """)
+            per_table[table] = con.execute(
+                f"select count(*) from raw.{table} where _batch_id = 'bench-change'").fetchone()[0]
+        con.execute("commit")
+    finally:
+        con.close()
+    return sum(per_table.values()), per_table
+
+
+def _tree_rss(proc: psutil.Process) -> int:
+    total = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def run_dbt(args: list[str], env: dict[str, str], log_dir: Path, poll_seconds: float = 0.1) -> tuple[float, float, dict]:
+    """One dbt command; returns (wall seconds, peak RSS MiB of its process tree, run_results)."""
+    cmd = [str(DBT_BIN), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+           "--target-path", str(log_dir / "target"), "--log-path", str(log_dir / "logs"), "--log-level-file", "info"]
+    log_dir.mkdir(parents=True, exist_ok=True)
+    output = log_dir / "dbt_output.txt"
+    peak = 0
+    start = time.perf_counter()
+    with open(output, "w") as out:
+        proc = subprocess.Popen(cmd, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
+                                stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+        watched = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                peak = max(peak, _tree_rss(watched))
+            except psutil.Error:
+                pass
+            time.sleep(poll_seconds)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        tail = "\n".join(output.read_text().splitlines()[-40:])
+        raise RuntimeError(f"dbt {' '.join(args)} failed (exit {proc.returncode}); log {output}:\n{tail}")
+    results = json.loads((log_dir / "target" / "run_results.json").read_text())
+    return seconds, peak / 2**20, results
+
+
+def _slowest(results: dict, n: int = 5) -> list[tuple[str, float]]:
+    nodes = sorted(results["results"], key=lambda r: -r["execution_time"])
+    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 2)) for r in nodes[:n]]
+
+
+def _base_seconds(results: dict) -> float:
+    """Summed execution time of the incremental staging base tables (threads overlap: not wall)."""
+    return round(sum(r["execution_time"] for r in results["results"] if ".base_" in r["unique_id"]), 2)
+
+
+def run_benchmark(scale: float, seed: int, workdir: Path, as_of_date: str | None = None,
+                  quality: str = "real", echo=print) -> dict:
+    """All steps; returns {"steps": [...], "ratio": ..., "passed": ...}."""
+    warehouse = workdir / "sfa.duckdb"
+    if warehouse.exists():
+        warehouse.unlink()
+    steps: list[Step] = []
+
+    start = time.perf_counter()
+    raw_rows, world_as_of = land_world(warehouse, seed, scale)
+    steps.append(Step("land (World.pages -> land_records, 20 streams)", raw_rows, time.perf_counter() - start))
+    echo(f"landed {raw_rows:,} rows in {steps[-1].seconds:.1f} s")
+
+    start = time.perf_counter()
+    if quality == "real":
+        quarantined, note = build_quality(warehouse)
+    else:  # empty quality tables: staging falls back to no quarantine and `<source>:<id>` identities
+        quarantined, note = 0, "quality tables left empty (--quality empty)"
+        con = duckdb.connect(str(warehouse))
+        con.execute("create schema if not exists quality")
+        con.execute("create table if not exists quality.quarantine_current (stream varchar, record_id varchar, "
+                    "rule varchar, severity varchar, reason varchar)")
+        con.execute("create table if not exists quality.identity_map (entity varchar, source varchar, "
+                    "record_id varchar, canonical_id varchar)")
+        con.close()
+    steps.append(Step("quality tables", quarantined, time.perf_counter() - start, note=note))
+    echo(f"{note} in {steps[-1].seconds:.1f} s")
+
+    env = {"SFA_WAREHOUSE": str(warehouse), "SFA_AS_OF_DATE": as_of_date or world_as_of,
+           "SFA_DBT_TARGET": "duckdb"}
+    seconds, rss, results = run_dbt(["build"], env, workdir / "full")
+    full = Step("dbt build (full)", raw_rows, seconds, rss, detail={"slowest": _slowest(results),
+                                                                   "base_model_seconds": _base_seconds(results)})
+    steps.append(full)
+    echo(f"full dbt build {seconds:.1f} s, peak RSS {rss:.0f} MiB")
+
+    start = time.perf_counter()
+    changed, per_table = change_records(warehouse)
+    steps.append(Step(f"append changed versions ({CHANGE_SHARE_PERCENT}% of every stream)", changed,
+                      time.perf_counter() - start, detail={"per_table": per_table}))
+
+    seconds, rss, results = run_dbt(["build"], env, workdir / "incremental")
+    incremental = Step("dbt build (incremental)", changed, seconds, rss,
+                       detail={"slowest": _slowest(results), "base_model_seconds": _base_seconds(results)})
+    steps.append(incremental)
+    echo(f"incremental dbt build {seconds:.1f} s, peak RSS {rss:.0f} MiB")
+
+    ratio = incremental.seconds / full.seconds
+    return {"scale": scale, "seed": seed, "leads": round(10_000 * scale), "budget_ratio": BUDGET_RATIO,
+            "ratio": ratio, "passed": ratio <= BUDGET_RATIO, "steps": [asdict(s) for s in steps]}
+
+
+def render(report: dict, console: Console) -> None:
+    table = Table(title=f"dbt build, sandbox scale {report['scale']:g} ({report['leads']:,} leads), seed {report['seed']}")
+    table.add_column("step")
+    table.add_column("rows", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("peak RSS MiB", justify="right")
+    for s in report["steps"]:
+        rss = f"{s['peak_rss_mib']:.0f}" if s["peak_rss_mib"] is not None else ""
+        table.add_row(s["step"], f"{s['rows']:,}", f"{s['seconds']:.1f}", rss)
+    verdict = "PASS" if report["passed"] else "FAIL"
+    table.add_row(f"incremental / full (budget <= {report['budget_ratio']:.0%})", "", f"{report['ratio']:.1%}",
+                  verdict, style="bold green" if report["passed"] else "bold red")
+    console.print(table)
+    for s in report["steps"]:
+        if s["note"]:
+            console.print(f"{s['step']}: {s['note']}")
+        if "slowest" in s["detail"]:
+            slow = ", ".join(f"{name} {sec}s" for name, sec in s["detail"]["slowest"])
+            console.print(f"{s['step']}: staging base models {s['detail']['base_model_seconds']} s (summed); "
+                          f"slowest nodes: {slow}")
+
+
+@app.command()
+def bench(
+    scale: float = typer.Option(100.0, help="Sandbox scale (leads = 10,000 x scale; 100 = 1,000,000 leads)."),
+    seed: int = typer.Option(7, help="Sandbox seed."),
+    json_out: bool = typer.Option(False, "--json", help="Print the figures as JSON instead of a table."),
+    workdir: Path | None = typer.Option(None, help="Where the warehouse and dbt logs go (default: a temp dir, "
+                                                   "removed afterwards)."),
+    quality: str = typer.Option("real", help="real: run the quality layer; empty: empty quality tables."),
+    as_of_date: str | None = typer.Option(None, help="Marts' as-of date (default: the sandbox world's as-of)."),
+) -> None:
+    """Land the sandbox, build the marts in full, change 1% of the records, build again."""
+    if quality not in ("real", "empty"):
+        raise typer.BadParameter("--quality must be 'real' or 'empty'")
+    console = Console(stderr=json_out)
+    temporary = workdir is None
+    work = Path(tempfile.mkdtemp(prefix="sfa_bench_dbt_")) if temporary else workdir
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        report = run_benchmark(scale, seed, work, as_of_date, quality, echo=lambda m: console.print(m, style="dim"))
+    finally:
+        if temporary:
+            shutil.rmtree(work, ignore_errors=True)
+    if json_out:
+        print(json.dumps(report, indent=2))
+    else:
+        render(report, console)
+
+
+if __name__ == "__main__":
+    app()
