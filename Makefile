@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/sfa run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 dagster: $(STAMP)
 	$(BIN)/sfa ui
