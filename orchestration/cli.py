@@ -42,9 +42,17 @@ def run(
     full_refresh: bool = typer.Option(False, help="Re-read every stream from the beginning."),
 ) -> None:
     """Run the whole pipeline (extract, quality, dbt, exports) through Dagster."""
+    import os
+    import sys
+
     from orchestration.run import run_pipeline
 
-    raise typer.Exit(run_pipeline(seed=seed, scale=scale, faults=faults, use_sandbox=sandbox, full_refresh=full_refresh))
+    code = run_pipeline(seed=seed, scale=scale, faults=faults, use_sandbox=sandbox, full_refresh=full_refresh)
+    # Everything is committed and printed by now; skipping interpreter teardown avoids DuckDB's
+    # nanobind leak report (hundreds of lines at exit) burying the summary.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 @app.command()
