@@ -162,14 +162,14 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_dbt(args: list[str], env: dict[str, str], log_dir: Path, poll_seconds: float = 0.1) -> tuple[float, float, dict]:
+def run_dbt(args: list[str], env: dict[str, str], log_dir: Path, label: str = "dbt", poll_seconds: float = 0.1) -> tuple[float, float, dict]:
     """One dbt command; returns (wall seconds, peak RSS MiB of its process tree, run_results).
     Both builds share `log_dir` (target/) as a scheduled deployment does, so the second one uses
     dbt's partial parsing like any repeated run."""
     cmd = [str(DBT_BIN), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
            "--target-path", str(log_dir / "target"), "--log-path", str(log_dir / "logs"), "--log-level-file", "info"]
     log_dir.mkdir(parents=True, exist_ok=True)
-    output = log_dir / "dbt_output.txt"
+    output = log_dir / f"{label}_output.txt"
     peak = 0
     start = time.perf_counter()
     with open(output, "w") as out:
@@ -230,7 +230,7 @@ def run_benchmark(scale: float, seed: int, workdir: Path, as_of_date: str | None
 
     env = {"SFA_WAREHOUSE": str(warehouse), "SFA_AS_OF_DATE": as_of_date or world_as_of,
            "SFA_DBT_TARGET": "duckdb"}
-    seconds, rss, results = run_dbt(["build"], env, workdir / "dbt")
+    seconds, rss, results = run_dbt(["build"], env, workdir / "dbt", "full")
     full = Step("dbt build (full)", raw_rows, seconds, rss, detail={"slowest": _slowest(results),
                                                                    "base_model_seconds": _base_seconds(results)})
     steps.append(full)
@@ -241,7 +241,7 @@ def run_benchmark(scale: float, seed: int, workdir: Path, as_of_date: str | None
     steps.append(Step(f"append changed versions ({CHANGE_SHARE_PERCENT}% of every stream)", changed,
                       time.perf_counter() - start, detail={"per_table": per_table}))
 
-    seconds, rss, results = run_dbt(["build"], env, workdir / "dbt")
+    seconds, rss, results = run_dbt(["build"], env, workdir / "dbt", "incremental")
     incremental = Step("dbt build (incremental)", changed, seconds, rss,
                        detail={"slowest": _slowest(results), "base_model_seconds": _base_seconds(results)})
     steps.append(incremental)
