@@ -39,13 +39,7 @@ deals as (
 
     select
         opportunities.*,
-        case
-            when learned.closed_deals >= {{ var('forecast_min_history_deals') }}
-                then {{ sfa.ratio('learned.won_deals', 'learned.closed_deals', 4) }}
-            when stage_learned.stage_closed_deals >= {{ var('forecast_min_history_deals') }}
-                then {{ sfa.ratio('stage_learned.stage_won_deals', 'stage_learned.stage_closed_deals', 4) }}
-            else opportunities.stage_probability
-        end as learned_win_rate,
+        {{ sfa.learned_win_rate('opportunities.stage_probability') }} as learned_win_rate,
         coalesce(category_weights.in_rep_commit, false) as in_rep_commit,
         coalesce(category_weights.manager_weight, 0) as manager_weight
     from opportunities

@@ -39,21 +39,9 @@ final as (
 
     select
         states.*,
-        case
-            when learned.closed_deals >= {{ var('forecast_min_history_deals') }}
-                then {{ sfa.ratio('learned.won_deals', 'learned.closed_deals', 4) }}
-            when stage_learned.stage_closed_deals >= {{ var('forecast_min_history_deals') }}
-                then {{ sfa.ratio('stage_learned.stage_won_deals', 'stage_learned.stage_closed_deals', 4) }}
-            else states.stage_probability
-        end as learned_win_rate,
+        {{ sfa.learned_win_rate('states.stage_probability') }} as learned_win_rate,
         cast(states.amount_cny_at_start * states.stage_probability as {{ sfa.type_amount() }}) as stage_weighted_cny,
-        cast(states.amount_cny_at_start * case
-            when learned.closed_deals >= {{ var('forecast_min_history_deals') }}
-                then {{ sfa.ratio('learned.won_deals', 'learned.closed_deals', 4) }}
-            when stage_learned.stage_closed_deals >= {{ var('forecast_min_history_deals') }}
-                then {{ sfa.ratio('stage_learned.stage_won_deals', 'stage_learned.stage_closed_deals', 4) }}
-            else states.stage_probability
-        end as {{ sfa.type_amount() }}) as historical_cny,
+        cast(states.amount_cny_at_start * {{ sfa.learned_win_rate('states.stage_probability') }} as {{ sfa.type_amount() }}) as historical_cny,
         case when coalesce(category_weights.in_rep_commit, false) then states.amount_cny_at_start else 0 end as rep_commit_cny,
         cast(states.amount_cny_at_start * coalesce(category_weights.manager_weight, 0) as {{ sfa.type_amount() }}) as manager_weighted_cny
     from states
