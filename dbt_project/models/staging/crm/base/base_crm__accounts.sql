@@ -31,13 +31,7 @@ renamed as (
         coalesce({{ sfa.to_boolean(sfa.json_field('_record', 'is_strategic__c')) }}, false) as is_strategic,
         {{ sfa.text_field('_record', 'high_seas_id') }} as high_seas_id,
         {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_followed_time')) }} as last_followed_at,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
+        {{ sfa.crm_common_columns() }}
     from source
 
 )

@@ -21,13 +21,7 @@ renamed as (
         {{ sfa.json_array_length('_record', 'related_object_data') }} as related_object_count,
         {{ sfa.json_value_text('_record', 'related_object_data') }} as related_objects_json,
         coalesce({{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'activity_time__c')) }}, {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }}) as activity_at,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
+        {{ sfa.crm_common_columns() }}
     from source
 
 )

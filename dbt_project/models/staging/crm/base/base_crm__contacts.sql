@@ -25,13 +25,7 @@ renamed as (
         {{ sfa.text_field('_record', 'job_title') }} as job_title,
         {{ sfa.text_field('_record', 'contact_role__c') }} as contact_role,
         {{ sfa.text_field('_record', 'stance__c') }} as stance,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
+        {{ sfa.crm_common_columns() }}
     from source
 
 )

@@ -30,13 +30,7 @@ renamed as (
         {{ sfa.text_field('_record', 'loss_reason__c') }} as loss_reason,
         {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'stg_changed_time')) }} as stage_changed_at,
         {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_followed_time')) }} as last_followed_at,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
+        {{ sfa.crm_common_columns() }}
     from source
 
 )

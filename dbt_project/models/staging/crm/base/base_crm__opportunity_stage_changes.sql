@@ -23,13 +23,7 @@ renamed as (
         {{ sfa.to_amount(sfa.json_field('_record', 'amount')) }} as amount,
         {{ sfa.epoch_ms_to_local_date(sfa.json_field('_record', 'close_date')) }} as close_date,
         {{ sfa.text_field('_record', 'forecast_category__c') }} as forecast_category,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
+        {{ sfa.crm_common_columns() }}
     from source
 
 )

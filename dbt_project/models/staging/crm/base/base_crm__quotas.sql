@@ -31,13 +31,7 @@ renamed as (
         {{ sfa.to_amount(sfa.json_field('_record', 'november_value')) }} as november_quota,
         {{ sfa.to_amount(sfa.json_field('_record', 'december_value')) }} as december_quota,
         {{ sfa.to_amount(sfa.json_field('_record', 'annual_value')) }} as annual_quota,
-        {{ sfa.crm_user_ref('_record', 'owner') }} as owner_id,
-        {{ sfa.crm_user_ref('_record', 'created_by') }} as created_by_id,
-        {{ sfa.text_field('_record', 'life_status') }} as life_status,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }} as created_at,
-        {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_modified_time')) }} as modified_at,
-        _deleted as is_deleted,
-        _extracted_at as extracted_at
+        {{ sfa.crm_common_columns() }}
     from source
 
 )
