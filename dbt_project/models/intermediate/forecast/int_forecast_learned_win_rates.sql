@@ -47,18 +47,50 @@ closed_stage_visits as (
 
 ),
 
+-- A deal counts once in a bucket for a month when any of its visits to the bucket closed before
+-- the month began. period_month is a month's first day, so that is closing in an earlier month:
+-- one row per (deal, bucket) with its first close month (and first won close month) is enough,
+-- and each period adds up the per-month counts of earlier months instead of rescanning every visit.
+bucket_deals as (
+
+    select
+        opportunity_id,
+        stage,
+        age_bucket,
+        size_bucket,
+        min({{ sfa.month_start('close_date') }}) as closed_month,
+        min(case when is_won then {{ sfa.month_start('close_date') }} end) as won_month
+    from closed_stage_visits
+    group by 1, 2, 3, 4
+
+),
+
+monthly as (
+
+    select
+        stage,
+        age_bucket,
+        size_bucket,
+        closed_month,
+        won_month,
+        count(*) as deals
+    from bucket_deals
+    group by 1, 2, 3, 4, 5
+
+),
+
 learned as (
 
     select
         periods.period_month,
-        visits.stage,
-        visits.age_bucket,
-        visits.size_bucket,
-        count(distinct visits.opportunity_id) as closed_deals,
-        count(distinct case when visits.is_won then visits.opportunity_id end) as won_deals
+        monthly.stage,
+        monthly.age_bucket,
+        monthly.size_bucket,
+        cast(sum(monthly.deals) as {{ dbt.type_bigint() }}) as closed_deals,
+        cast(sum(case when monthly.won_month < periods.period_month then monthly.deals else 0 end) as {{ dbt.type_bigint() }}) as won_deals
     from periods
-    inner join closed_stage_visits as visits
-        on visits.close_date < periods.period_month
+    inner join monthly
+        on monthly.closed_month < periods.period_month
     group by 1, 2, 3, 4
 
 ),
