@@ -1,12 +1,49 @@
 -- One row per person: an identity cluster of current leads (`person_id` from quality.identity_map).
 -- The person's channel, campaign, owner and cohort are those of the earliest-created lead; the person
 -- reaches a funnel step when any of their leads reached it.
+-- Key-incremental on person_id (macros/incremental_keys.sql): a run rebuilds the people with a lead
+-- refreshed in int_leads_enriched since this table's last run, or whose lead count changed (a lead
+-- deleted or moved to another person); people with no current lead left are deleted.
+
+{{ config(
+    materialized='incremental',
+    unique_key='person_id',
+    incremental_strategy='delete+insert',
+    post_hook="{{ sfa.delete_keys_not_in('person_id', ref('int_leads_enriched')) }}",
+) }}
 
 with
+
+{%- if is_incremental() %}
+
+affected_people as (
+
+    select person_id
+    from {{ ref('int_leads_enriched') }}
+    where refreshed_at > (select max(refreshed_at) from {{ this }})
+
+    union
+
+    select coalesce(built.person_id, current_people.person_id)
+    from {{ this }} as built
+    full outer join (
+        select person_id, count(*) as lead_count
+        from {{ ref('int_leads_enriched') }}
+        group by 1
+    ) as current_people
+        on built.person_id = current_people.person_id
+    where {{ sfa.differs('built.lead_count', 'current_people.lead_count') }}
+
+),
+
+{%- endif %}
 
 leads as (
 
     select * from {{ ref('int_leads_enriched') }}
+    {%- if is_incremental() %}
+    where person_id in (select person_id from affected_people)
+    {%- endif %}
 
 ),
 
@@ -70,7 +107,8 @@ final as (
         steps.is_sql,
         steps.is_converted,
         steps.is_won,
-        steps.won_amount_cny
+        steps.won_amount_cny,
+        {{ sfa.refreshed_at() }} as refreshed_at
     from steps
     inner join first_leads
         on steps.person_id = first_leads.person_id

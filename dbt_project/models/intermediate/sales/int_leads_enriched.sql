@@ -1,14 +1,17 @@
 -- Current leads (tombstones removed) with their conversion, first follow-up (earliest activity
 -- naming the lead) and the owner's team.
+-- Key-incremental on lead_id (macros/incremental_keys.sql): a run rebuilds the leads extracted
+-- since the last one, plus those whose person, follow-ups, conversion or owner's team differ from
+-- what the table holds (a narrow diff of those columns); leads gone from staging are deleted.
+
+{{ config(
+    materialized='incremental',
+    unique_key='lead_id',
+    incremental_strategy='delete+insert',
+    post_hook="{{ sfa.delete_keys_not_in('lead_id', '(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where not is_deleted)') }}",
+) }}
 
 with
-
-leads as (
-
-    select * from {{ ref('stg_crm__leads') }}
-    where not is_deleted
-
-),
 
 conversions as (
 
@@ -38,6 +41,68 @@ follow_ups as (
 reps as (
 
     select * from {{ ref('int_crm__reps') }}
+
+),
+
+{%- if is_incremental() %}
+
+affected_leads as (
+
+    {{ sfa.keys_changed_since_built(ref('stg_crm__leads'), 'lead_id') }}
+
+    union
+
+    select built.lead_id
+    from {{ this }} as built
+    inner join {{ ref('stg_crm__leads') }} as current_leads
+        on built.lead_id = current_leads.lead_id
+    left join reps
+        on current_leads.owner_id = reps.user_id
+    where {{ sfa.differs('built.person_id', 'current_leads.person_id') }}
+        or {{ sfa.differs('built.owner_name', 'reps.user_name') }}
+        or {{ sfa.differs('built.team_id', 'reps.team_id') }}
+        or {{ sfa.differs('built.team_name', 'reps.team_name') }}
+        or {{ sfa.differs('built.region_name', 'reps.region_name') }}
+
+    union
+
+    select coalesce(built.lead_id, follow_ups.lead_id)
+    from (select lead_id, first_follow_up_at, last_activity_at, activity_count from {{ this }} where activity_count > 0) as built
+    full outer join follow_ups
+        on built.lead_id = follow_ups.lead_id
+    where {{ sfa.differs('built.first_follow_up_at', 'follow_ups.first_follow_up_at') }}
+        or {{ sfa.differs('built.last_activity_at', 'follow_ups.last_activity_at') }}
+        or {{ sfa.differs('built.activity_count', 'follow_ups.activity_count') }}
+
+    union
+
+    select coalesce(built.lead_id, conversions.lead_id)
+    from (
+        select lead_id, opportunity_id, opportunity_created_at, opportunity_close_date, opportunity_amount_cny,
+            is_won, is_lost
+        from {{ this }}
+        where opportunity_id is not null
+    ) as built
+    full outer join conversions
+        on built.lead_id = conversions.lead_id
+    where {{ sfa.differs('built.opportunity_id', 'conversions.opportunity_id') }}
+        or {{ sfa.differs('built.opportunity_created_at', 'conversions.opportunity_created_at') }}
+        or {{ sfa.differs('built.opportunity_close_date', 'conversions.close_date') }}
+        or {{ sfa.differs('built.opportunity_amount_cny', 'conversions.amount_cny') }}
+        or {{ sfa.differs('built.is_won', 'coalesce(conversions.is_won, false)') }}
+        or {{ sfa.differs('built.is_lost', 'coalesce(conversions.is_lost, false)') }}
+
+),
+
+{%- endif %}
+
+leads as (
+
+    select * from {{ ref('stg_crm__leads') }}
+    where not is_deleted
+    {%- if is_incremental() %}
+        and lead_id in (select lead_id from affected_leads)
+    {%- endif %}
 
 ),
 
@@ -80,7 +145,9 @@ final as (
         coalesce(conversions.is_won, false) as is_won,
         coalesce(conversions.is_lost, false) as is_lost,
         leads.back_reason,
-        leads.close_reason
+        leads.close_reason,
+        leads.extracted_at,
+        {{ sfa.refreshed_at() }} as refreshed_at
     from leads
     left join conversions
         on leads.lead_id = conversions.lead_id

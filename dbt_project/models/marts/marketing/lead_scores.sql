@@ -1,16 +1,57 @@
 {%- set cutoffs = var('lead_grade_cutoffs') -%}
+-- Key-incremental on lead_id (macros/incremental_keys.sql): a run rescores the leads refreshed in
+-- int_leads_enriched since this table's last run and those whose engagement changed (new events, or
+-- decay after the as-of date moved); leads no longer current are deleted. After changing the scoring
+-- seed or vars, run with --full-refresh.
+
+{{ config(
+    materialized='incremental',
+    unique_key='lead_id',
+    incremental_strategy='delete+insert',
+    post_hook="{{ sfa.delete_keys_not_in('lead_id', ref('int_leads_enriched')) }}",
+) }}
 
 with
+
+engagement as (
+
+    select
+        lead_id,
+        engagement_events,
+        last_engaged_at,
+        round(cast(least(decayed_points, {{ var('lead_score_behaviour_max') }}) as numeric(18, 6)), 1) as behaviour_score
+    from {{ ref('int_lead_engagement') }}
+
+),
+
+{%- if is_incremental() %}
+
+affected_leads as (
+
+    select lead_id
+    from {{ ref('int_leads_enriched') }}
+    where refreshed_at > (select max(refreshed_at) from {{ this }})
+
+    union
+
+    select built.lead_id
+    from {{ this }} as built
+    left join engagement
+        on built.lead_id = engagement.lead_id
+    where {{ sfa.differs('built.engagement_events', 'coalesce(engagement.engagement_events, 0)') }}
+        or {{ sfa.differs('built.last_engaged_at', 'engagement.last_engaged_at') }}
+        or {{ sfa.differs('built.behaviour_score', 'coalesce(engagement.behaviour_score, 0)') }}
+
+),
+
+{%- endif %}
 
 leads as (
 
     select * from {{ ref('int_leads_enriched') }}
-
-),
-
-engagement as (
-
-    select * from {{ ref('int_lead_engagement') }}
+    {%- if is_incremental() %}
+    where lead_id in (select lead_id from affected_leads)
+    {%- endif %}
 
 ),
 
@@ -77,8 +118,7 @@ scored as (
         leads.is_won,
         coalesce(engagement.engagement_events, 0) as engagement_events,
         engagement.last_engaged_at,
-        round(cast(least(coalesce(engagement.decayed_points, 0), {{ var('lead_score_behaviour_max') }}) as numeric(18, 6)), 1)
-            as behaviour_score,
+        coalesce(engagement.behaviour_score, 0) as behaviour_score,
         least(
             coalesce(industry_points.points, 0) + coalesce(size_points.points, 0) + coalesce(title_points.points, 0)
             + coalesce(channel_points.points, 0),
@@ -103,7 +143,8 @@ final as (
             when behaviour_score + attribute_score >= {{ cutoffs['B'] }} then 'B'
             when behaviour_score + attribute_score >= {{ cutoffs['C'] }} then 'C'
             else 'D'
-        end as lead_grade
+        end as lead_grade,
+        {{ sfa.refreshed_at() }} as refreshed_at
     from scored
 
 )

@@ -1,3 +1,7 @@
+-- A view: row-level arithmetic over int_leads_enriched (key-incremental) that moves with the as-of
+-- date, so rewriting a million rows every run would buy nothing.
+{{ config(materialized='view') }}
+
 with
 
 leads as (
