@@ -29,9 +29,12 @@
     from {{ driver }} as changed
     where changed.{{ watermark }} >= (select max(built.{{ watermark }}) from {{ this }} as built)
     union
-    select unseen.{{ key }}
-    from {{ driver }} as unseen
-    where not exists (select 1 from {{ this }} as built where built.{{ key }} = unseen.{{ key }})
+    {#- except, not an anti-join: several times faster on DuckDB for millions of keys #}
+    (
+        select unseen.{{ key }} from {{ driver }} as unseen
+        except
+        select built.{{ key }} from {{ this }} as built
+    )
 {%- endmacro %}
 
 {#- Post-hook: drop the keys the model holds that `driver` no longer has (tombstoned or newly
@@ -39,7 +42,11 @@
 {% macro delete_keys_not_in(key, driver) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where {{ key }} not in (select present.{{ key }} from {{ driver }} as present where present.{{ key }} is not null)
+    where {{ key }} in (
+        select built.{{ key }} from {{ this }} as built
+        except
+        select present.{{ key }} from {{ driver }} as present
+    )
     {%- else -%}
     select 1
     {%- endif -%}

@@ -1,13 +1,14 @@
 -- One row per (activity, related record): `related_object_data` unnested with a small index spine,
 -- the same way on every engine. Key-incremental on activity_id (macros/incremental_keys.sql): a run
 -- unnests only the activities extracted since the last one; the pre-hook clears their old links
--- first because an edited activity may now relate to fewer records, or none.
+-- first because an edited activity may now relate to fewer records, or none. Changed ids come from
+-- the base table (cheaper than the view; quarantined ids among them find no rows in the view).
 
 {{ config(
     materialized='incremental',
     unique_key='activity_id',
     incremental_strategy='delete+insert',
-    pre_hook="{{ sfa.delete_keys_in('activity_id', sfa.keys_changed_since_built(ref('stg_crm__activities'), 'activity_id')) }}",
+    pre_hook="{{ sfa.delete_keys_in('activity_id', sfa.keys_changed_since_built(ref('base_crm__activities'), 'activity_id')) }}",
     post_hook="{{ sfa.delete_keys_not_in('activity_id', '(select activity_id from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)') }}",
 ) }}
 
@@ -19,7 +20,7 @@ activities as (
     select * from {{ ref('stg_crm__activities') }}
     where not is_deleted
     {%- if is_incremental() %}
-        and activity_id in ({{ sfa.keys_changed_since_built(ref('stg_crm__activities'), 'activity_id') }})
+        and activity_id in ({{ sfa.keys_changed_since_built(ref('base_crm__activities'), 'activity_id') }})
     {%- endif %}
 
 ),

@@ -1,8 +1,9 @@
 -- Current leads (tombstones removed) with their conversion, first follow-up (earliest activity
 -- naming the lead) and the owner's team.
--- Key-incremental on lead_id (macros/incremental_keys.sql): a run rebuilds the leads extracted
--- since the last one, plus those whose person, follow-ups, conversion or owner's team differ from
--- what the table holds (a narrow diff of those columns); leads gone from staging are deleted.
+-- Key-incremental on lead_id (macros/incremental_keys.sql): a run rebuilds the leads staging
+-- rewrote since the last one (new version, new person, back from quarantine), plus those whose
+-- follow-ups, conversion or owner's team differ from what the table holds (a narrow diff of those
+-- columns); leads gone from staging are deleted.
 
 {{ config(
     materialized='incremental',
@@ -48,44 +49,28 @@ reps as (
 
 affected_leads as (
 
-    {{ sfa.keys_changed_since_built(ref('stg_crm__leads'), 'lead_id') }}
+    {{ sfa.keys_changed_since_built(ref('stg_crm__leads'), 'lead_id', 'refreshed_at') }}
 
     union
 
+    {#- One pass over the table: the columns each row takes from an input other than the lead's own
+        version (its owner) or its canonical id (both arrive through stg_crm__leads.refreshed_at). #}
     select built.lead_id
     from {{ this }} as built
-    inner join {{ ref('stg_crm__leads') }} as current_leads
-        on built.lead_id = current_leads.lead_id
     left join reps
-        on current_leads.owner_id = reps.user_id
-    where {{ sfa.differs('built.person_id', 'current_leads.person_id') }}
-        or {{ sfa.differs('built.owner_name', 'reps.user_name') }}
+        on built.owner_id = reps.user_id
+    left join follow_ups
+        on built.lead_id = follow_ups.lead_id
+    left join conversions
+        on built.lead_id = conversions.lead_id
+    where {{ sfa.differs('built.owner_name', 'reps.user_name') }}
         or {{ sfa.differs('built.team_id', 'reps.team_id') }}
         or {{ sfa.differs('built.team_name', 'reps.team_name') }}
         or {{ sfa.differs('built.region_name', 'reps.region_name') }}
-
-    union
-
-    select coalesce(built.lead_id, follow_ups.lead_id)
-    from (select lead_id, first_follow_up_at, last_activity_at, activity_count from {{ this }} where activity_count > 0) as built
-    full outer join follow_ups
-        on built.lead_id = follow_ups.lead_id
-    where {{ sfa.differs('built.first_follow_up_at', 'follow_ups.first_follow_up_at') }}
+        or {{ sfa.differs('built.first_follow_up_at', 'follow_ups.first_follow_up_at') }}
         or {{ sfa.differs('built.last_activity_at', 'follow_ups.last_activity_at') }}
-        or {{ sfa.differs('built.activity_count', 'follow_ups.activity_count') }}
-
-    union
-
-    select coalesce(built.lead_id, conversions.lead_id)
-    from (
-        select lead_id, opportunity_id, opportunity_created_at, opportunity_close_date, opportunity_amount_cny,
-            is_won, is_lost
-        from {{ this }}
-        where opportunity_id is not null
-    ) as built
-    full outer join conversions
-        on built.lead_id = conversions.lead_id
-    where {{ sfa.differs('built.opportunity_id', 'conversions.opportunity_id') }}
+        or {{ sfa.differs('built.activity_count', 'coalesce(follow_ups.activity_count, 0)') }}
+        or {{ sfa.differs('built.opportunity_id', 'conversions.opportunity_id') }}
         or {{ sfa.differs('built.opportunity_created_at', 'conversions.opportunity_created_at') }}
         or {{ sfa.differs('built.opportunity_close_date', 'conversions.close_date') }}
         or {{ sfa.differs('built.opportunity_amount_cny', 'conversions.amount_cny') }}
@@ -146,7 +131,6 @@ final as (
         coalesce(conversions.is_lost, false) as is_lost,
         leads.back_reason,
         leads.close_reason,
-        leads.extracted_at,
         {{ sfa.refreshed_at() }} as refreshed_at
     from leads
     left join conversions

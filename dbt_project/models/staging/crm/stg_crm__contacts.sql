@@ -1,30 +1,6 @@
--- CRM contacts (`ContactObj`), latest version per id, quarantined ids excluded.
+-- CRM contacts (`ContactObj`), latest version per id, quarantined ids excluded, with the canonical id from the
+-- identity map. A key-incremental table (macros/identity.sql, staging_with_identity).
 
-with
+{{ sfa.staging_with_identity_config('crm_contacts', 'base_crm__contacts', 'contact_id') }}
 
-renamed as (
-
-    select *
-    from {{ ref('base_crm__contacts') }}
-    where {{ sfa.not_quarantined('crm_contacts', 'contact_id') }}
-
-),
-
-identity as (
-
-    {{ sfa.identity_for('crm_contacts') }}
-
-),
-
-final as (
-
-    select
-        renamed.*,
-        coalesce(identity.canonical_id, 'crm:' || cast(renamed.contact_id as {{ dbt.type_string() }})) as person_id
-    from renamed
-    left join identity
-        on cast(renamed.contact_id as {{ dbt.type_string() }}) = identity.record_id
-
-)
-
-select * from final
+{{ sfa.staging_with_identity('crm_contacts', 'base_crm__contacts', 'contact_id', 'person_id', 'crm') }}

@@ -1,30 +1,6 @@
--- CRM leads (`LeadsObj`), latest version per id, quarantined ids excluded.
+-- CRM leads (`LeadsObj`), latest version per id, quarantined ids excluded, with the canonical id from the
+-- identity map. A key-incremental table (macros/identity.sql, staging_with_identity).
 
-with
+{{ sfa.staging_with_identity_config('crm_leads', 'base_crm__leads', 'lead_id') }}
 
-renamed as (
-
-    select *
-    from {{ ref('base_crm__leads') }}
-    where {{ sfa.not_quarantined('crm_leads', 'lead_id') }}
-
-),
-
-identity as (
-
-    {{ sfa.identity_for('crm_leads') }}
-
-),
-
-final as (
-
-    select
-        renamed.*,
-        coalesce(identity.canonical_id, 'crm:' || cast(renamed.lead_id as {{ dbt.type_string() }})) as person_id
-    from renamed
-    left join identity
-        on cast(renamed.lead_id as {{ dbt.type_string() }}) = identity.record_id
-
-)
-
-select * from final
+{{ sfa.staging_with_identity('crm_leads', 'base_crm__leads', 'lead_id', 'person_id', 'crm') }}

@@ -1,30 +1,6 @@
--- ERP customers (Odoo `res.partner` with customer_rank > 0).
+-- ERP customers (Odoo `res.partner` with customer_rank > 0), latest version per id, quarantined ids excluded, with the canonical id from the
+-- identity map. A key-incremental table (macros/identity.sql, staging_with_identity).
 
-with
+{{ sfa.staging_with_identity_config('erp_customers', 'base_erp__customers', 'erp_customer_id') }}
 
-renamed as (
-
-    select *
-    from {{ ref('base_erp__customers') }}
-    where {{ sfa.not_quarantined('erp_customers', 'erp_customer_id') }}
-
-),
-
-identity as (
-
-    {{ sfa.identity_for('erp_customers') }}
-
-),
-
-final as (
-
-    select
-        renamed.*,
-        coalesce(identity.canonical_id, 'erp:' || cast(renamed.erp_customer_id as {{ dbt.type_string() }})) as customer_id
-    from renamed
-    left join identity
-        on cast(renamed.erp_customer_id as {{ dbt.type_string() }}) = identity.record_id
-
-)
-
-select * from final
+{{ sfa.staging_with_identity('erp_customers', 'base_erp__customers', 'erp_customer_id', 'customer_id', 'erp') }}
