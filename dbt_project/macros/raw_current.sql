@@ -23,6 +23,24 @@
     `watermark_column` is the target's copy of `_extracted_at`.
 -#}
 {% macro raw_latest(stream, watermark_column='extracted_at') -%}
+    {{ return(adapter.dispatch('raw_latest', 'sfa')(stream, watermark_column)) }}
+{%- endmacro %}
+
+{% macro _raw_version_order(alias) -%}
+    order by {{ alias }}._cursor desc nulls last, {{ alias }}._extracted_at desc, {{ alias }}._batch_id desc
+{%- endmacro %}
+
+{#- Ids with a raw row extracted at or after the newest extraction the target holds. -#}
+{% macro _raw_changed_ids(stream, watermark_column) -%}
+    select changed._record_id
+    from {{ source('raw', stream) }} as changed
+    where changed._extracted_at >= (
+        select coalesce(max(seen.{{ watermark_column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+        from {{ this }} as seen
+    )
+{%- endmacro %}
+
+{% macro default__raw_latest(stream, watermark_column) -%}
     select
         versions._record_id,
         versions._record,
@@ -32,25 +50,41 @@
     from (
         select
             raw_rows.*,
-            row_number() over (
-                partition by raw_rows._record_id
-                order by raw_rows._cursor desc nulls last,
-                    raw_rows._extracted_at desc,
-                    raw_rows._batch_id desc
-            ) as _version_rank
+            row_number() over (partition by raw_rows._record_id {{ sfa._raw_version_order('raw_rows') }}) as _version_rank
         from {{ source('raw', stream) }} as raw_rows
         {%- if is_incremental() %}
-        where raw_rows._record_id in (
-            select changed._record_id
-            from {{ source('raw', stream) }} as changed
-            where changed._extracted_at >= (
-                select coalesce(max(seen.{{ watermark_column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-                from {{ this }} as seen
-            )
-        )
+        where raw_rows._record_id in ({{ sfa._raw_changed_ids(stream, watermark_column) }})
         {%- endif %}
     ) as versions
     where versions._version_rank = 1
+{%- endmacro %}
+
+{#- DuckDB, incremental: rank the changed ids' versions on the narrow columns and read `_record`
+    (most of a raw row's bytes) only for the winners, by rowid; reading it for every raw row
+    before the id filter applies was ~8x slower at a million records. -#}
+{% macro duckdb__raw_latest(stream, watermark_column) -%}
+    {%- if is_incremental() %}
+    select
+        raw_rows._record_id,
+        raw_rows._record,
+        raw_rows._deleted,
+        raw_rows._extracted_at,
+        raw_rows._cursor
+    from {{ source('raw', stream) }} as raw_rows
+    where raw_rows.rowid in (
+        select ranked._raw_row
+        from (
+            select
+                candidates.rowid as _raw_row,
+                row_number() over (partition by candidates._record_id {{ sfa._raw_version_order('candidates') }}) as _version_rank
+            from {{ source('raw', stream) }} as candidates
+            where candidates._record_id in ({{ sfa._raw_changed_ids(stream, watermark_column) }})
+        ) as ranked
+        where ranked._version_rank = 1
+    )
+    {%- else %}
+    {{ sfa.default__raw_latest(stream, watermark_column) }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- Filter for staging views: the record is not in `quality.quarantine_current` right now.
