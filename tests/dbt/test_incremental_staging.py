@@ -53,7 +53,11 @@ def _staging_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     out = {}
     for relation in _staging_relations(con):
-        rows = con.execute(f"select * from {relation}").fetchall()
+        # refreshed_at records when a row was last written, which differs between the builds by design.
+        columns = [r[0] for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'staging' and table_name = ? "
+            "and column_name <> 'refreshed_at' order by ordinal_position", [relation.split(".")[1]]).fetchall()]
+        rows = con.execute(f"select {', '.join(columns)} from {relation}").fetchall()
         out[relation] = sorted(rows, key=lambda row: tuple((v is None, str(v)) for v in row))
     return out
 
