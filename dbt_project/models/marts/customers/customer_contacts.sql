@@ -1,3 +1,7 @@
+-- A view: a projection of staging contacts (a key-incremental table) with their account's customer
+-- id; a table would rewrite every contact each run to gain nothing.
+{{ config(materialized='view') }}
+
 with
 
 contacts as (
