@@ -9,8 +9,9 @@ Steps, each timed on its own:
 3. full `dbt build` (subprocess; wall time and peak RSS of the dbt process tree, polled with psutil);
 4. append a new version of 1% of the records of every stream (a later cursor, the record's
    modified time moved with it and a changed name), as an extraction of changed records would;
-5. `dbt build` again: the staging base tables merge only the changed ids, everything downstream
-   is rebuilt. Budget (issue 5): the incremental build takes at most 20% of the full one.
+5. `dbt build` again: the staging base tables merge only the changed ids, the key-incremental
+   models (dbt_project/README.md) only the affected keys, the rest is rebuilt. Budget (issue 5):
+   the incremental build takes at most 20% of the full one.
 """
 
 from __future__ import annotations
