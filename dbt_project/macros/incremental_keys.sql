@@ -3,14 +3,15 @@
     keys whose inputs changed since it was last built, so a run after a small change scales with
     the change, not with the history (issue 5: at most 20% of a full build).
 
-    Pattern (int_crm__activity_links, int_leads_enriched, int_lead_people, lead_scores):
+    Pattern (staging with identity, int_crm__activity_links, int_leads_enriched, int_lead_people,
+    lead_scores):
     - `config(materialized='incremental', unique_key=K, incremental_strategy='delete+insert')`;
     - the model's incremental branch keeps the rows of the affected keys only; "affected" is worked
       out from narrow columns (extraction times, `refreshed_at` of an upstream key-incremental
       model, or a diff of the few columns the row takes from another input), never by recomputing
       wide rows;
     - keys that must disappear (tombstoned, quarantined, merged into another person) are deleted by
-      the pre/post hooks below, since delete+insert only replaces keys that still have rows.
+      a post-hook below, since delete+insert only replaces keys that still have rows.
     Vars and seeds are not inputs the diff can see: after changing one, run with `--full-refresh`.
 -#}
 
@@ -52,13 +53,32 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook for models where a changed key may now have no rows at all (a one-to-many unnest):
-    delete the changed keys first; the merge then inserts whatever rows they still have. The
-    watermark read by the model afterwards can only be lower, so its key set is a superset. -#}
-{% macro delete_keys_in(key, keys_sql) -%}
+{#- Keys whose current version in `driver` (a subquery of key and version columns) is not one
+    this model was built from: new versions, new keys, keys back from quarantine. For one-to-many
+    models where `refreshed_at` cannot serve as a watermark because a key may leave no row. -#}
+{% macro keys_with_unbuilt_versions(driver, key, version) -%}
+    select unbuilt.{{ key }}
+    from (
+        select current_versions.{{ key }}, current_versions.{{ version }} from {{ driver }} as current_versions
+        except
+        select built.{{ key }}, built.{{ version }} from {{ this }} as built
+    ) as unbuilt
+{%- endmacro %}
+
+{#- Post-hook for the same models: delete the rows built from a version `driver` no longer has as
+    current (replaced by a version with no rows, tombstoned, quarantined). Keys re-inserted by the
+    merge hold only current versions by then, so they are untouched. -#}
+{% macro delete_stale_versions(key, version, driver) -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    where {{ key }} in ({{ keys_sql }})
+    where {{ key }} in (
+        select stale.{{ key }}
+        from (
+            select built.{{ key }}, built.{{ version }} from {{ this }} as built
+            except
+            select current_versions.{{ key }}, current_versions.{{ version }} from {{ driver }} as current_versions
+        ) as stale
+    )
     {%- else -%}
     select 1
     {%- endif -%}

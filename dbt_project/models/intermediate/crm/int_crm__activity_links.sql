@@ -1,15 +1,16 @@
 -- One row per (activity, related record): `related_object_data` unnested with a small index spine,
 -- the same way on every engine. Key-incremental on activity_id (macros/incremental_keys.sql): a run
--- unnests only the activities extracted since the last one; the pre-hook clears their old links
--- first because an edited activity may now relate to fewer records, or none. Changed ids come from
--- the base table (cheaper than the view; quarantined ids among them find no rows in the view).
+-- unnests only the activities whose current version the table was not built from (each row keeps
+-- its activity's extracted_at); the post-hook drops the links of replaced versions, since an edited
+-- activity may now relate to no record at all, and of deleted or quarantined activities.
+
+{%- set current_activities = '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)' %}
 
 {{ config(
     materialized='incremental',
     unique_key='activity_id',
     incremental_strategy='delete+insert',
-    pre_hook="{{ sfa.delete_keys_in('activity_id', sfa.keys_changed_since_built(ref('base_crm__activities'), 'activity_id')) }}",
-    post_hook="{{ sfa.delete_keys_not_in('activity_id', '(select activity_id from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)') }}",
+    post_hook="{{ sfa.delete_stale_versions('activity_id', 'extracted_at', '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)') }}",
 ) }}
 
 
@@ -20,7 +21,7 @@ activities as (
     select * from {{ ref('stg_crm__activities') }}
     where not is_deleted
     {%- if is_incremental() %}
-        and activity_id in ({{ sfa.keys_changed_since_built(ref('base_crm__activities'), 'activity_id') }})
+        and activity_id in ({{ sfa.keys_with_unbuilt_versions(current_activities, 'activity_id', 'extracted_at') }})
     {%- endif %}
 
 ),

@@ -1,3 +1,6 @@
+-- A view: the stage spells as BI reads them; copying half a million rows each run buys nothing.
+{{ config(materialized='view') }}
+
 with
 
 spells as (
