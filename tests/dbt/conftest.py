@@ -10,6 +10,7 @@ engines build at the same time.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import os
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -54,6 +56,23 @@ RAW_COLUMNS = ["_source", "_stream", "_batch_id", "_extracted_at", "_record_id",
 
 # Defect kinds that are not errors: handled by identity resolution, tombstones and versioning.
 NON_ERROR_DEFECT_KINDS = ("identity_duplicate", "deleted", "duplicate_id", "late_update")
+
+
+def _normalise(value: object) -> object:
+    """Engines differ only in float noise and in timestamp/decimal classes; compare values."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, Decimal):
+        return round(float(value), 6) if value != value.to_integral_value() or abs(value) < 1e15 else value
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def comparable_rows(cursor_rows: list[tuple]) -> list[tuple]:
+    """Rows of one relation from either engine, normalised and sorted, to compare for equality."""
+    normalised = [tuple(_normalise(v) for v in row) for row in cursor_rows]
+    return sorted(normalised, key=lambda row: tuple((v is None, str(v)) for v in row))
 
 
 def land_world(con: duckdb.DuckDBPyConnection, seed: int, scale: float, advances: int = 1) -> dict:

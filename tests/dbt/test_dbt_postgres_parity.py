@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-
 import duckdb
 import pytest
 
+from tests.dbt.conftest import comparable_rows
+
 pytestmark = pytest.mark.postgres
-
-
-def _normalise(value: object) -> object:
-    """Engines differ only in float noise and in timestamp/decimal classes; compare values."""
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, Decimal):
-        return round(float(value), 6) if value != value.to_integral_value() or abs(value) < 1e15 else value
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    return value
-
-
-def _rows(cursor_rows: list[tuple]) -> list[tuple]:
-    normalised = [tuple(_normalise(v) for v in row) for row in cursor_rows]
-    return sorted(normalised, key=lambda row: tuple((v is None, str(v)) for v in row))
 
 
 def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -45,10 +28,10 @@ def test_every_mart_matches_duckdb(duckdb_con: duckdb.DuckDBPyConnection, postgr
             "and column_name <> 'refreshed_at' order by ordinal_position", [table]
         ).fetchall()]
         select = ", ".join(columns)
-        duck = _rows(duckdb_con.execute(f"select {select} from marts.{table}").fetchall())
+        duck = comparable_rows(duckdb_con.execute(f"select {select} from marts.{table}").fetchall())
         with pg.cursor() as cur:
             cur.execute(f"select {select} from {prefix}marts.{table}")
-            post = _rows(cur.fetchall())
+            post = comparable_rows(cur.fetchall())
         if duck != post:
             diff = next((i for i, (a, b) in enumerate(zip(duck, post)) if a != b), min(len(duck), len(post)))
             mismatched.append(f"{table}: {len(duck)} vs {len(post)} rows; first difference at sorted row {diff}: "
