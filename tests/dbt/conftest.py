@@ -75,6 +75,17 @@ def comparable_rows(cursor_rows: list[tuple]) -> list[tuple]:
     return sorted(normalised, key=lambda row: tuple((v is None, str(v)) for v in row))
 
 
+def land_with_empty_quality(con: duckdb.DuckDBPyConnection, world: World, page_size: int) -> None:
+    """Every stream of `world` into raw.* (each page of `page_size` records gets its own
+    `_extracted_at`, so an incremental watermark re-reads only the last page) and empty quality tables."""
+    for stream in world.streams():
+        land_records(con, stream, world.pages(stream, size=page_size), source=world.source(stream),
+                     keys=record_keys(stream))
+    for stream in STREAMS:
+        ensure_raw_table(con, stream)
+    for statement in QUALITY_DDL:
+        con.execute(statement.format(schema="quality"))
+
 def land_world(con: duckdb.DuckDBPyConnection, seed: int, scale: float, advances: int = 1) -> dict:
     """Every stream of the World into raw.*, then again after each epoch advance (late updates,
     deletes, new records arrive as new versions), so staging must pick the latest version.
@@ -223,12 +234,12 @@ def _start_postgres(con: duckdb.DuckDBPyConnection, work: Path, as_of_date: str)
             work / "postgres",
         )
     except BaseException:
-        _drop_postgres(state)
+        drop_postgres(state)
         raise
     return state
 
 
-def _drop_postgres(state: dict) -> None:
+def drop_postgres(state: dict) -> None:
     pg, prefix = state["pg"], state["prefix"]
     run = state.get("run")
     if run and run.process.poll() is None:
@@ -257,7 +268,7 @@ def duckdb_build(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
         if _session_wants_postgres(request.session):
             postgres = _start_postgres(con, work, as_of_date)
             if postgres:
-                request.addfinalizer(lambda: _drop_postgres(postgres))
+                request.addfinalizer(lambda: drop_postgres(postgres))
     finally:
         con.close()
     (work / "truth.json").write_text(json.dumps(truth, default=str))

@@ -25,11 +25,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.landing import ensure_raw_table, land_records
+from extractors.landing import land_records
 from extractors.sandbox.world import World
-from extractors.streams import STREAMS, record_keys
+from extractors.streams import record_keys
 from tests.conftest import PG_DSN, postgres_reachable
-from tests.dbt.conftest import _drop_postgres, comparable_rows, copy_to_postgres
+from tests.dbt.conftest import comparable_rows, copy_to_postgres, drop_postgres, land_with_empty_quality
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -117,7 +117,7 @@ class PostgresMirror:
         return out
 
     def drop(self) -> None:
-        _drop_postgres({"pg": self.pg, "prefix": self.prefix})
+        drop_postgres({"pg": self.pg, "prefix": self.prefix})
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> object:
@@ -156,15 +156,7 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
     con = duckdb.connect(str(warehouse))
     try:
-        for stream in world.streams():
-            land_records(con, stream, world.pages(stream, size=200), source=world.source(stream), keys=record_keys(stream))
-        for stream in STREAMS:
-            ensure_raw_table(con, stream)
-        con.execute("create schema quality")
-        con.execute("create table quality.quarantine_current (stream varchar, record_id varchar, rule varchar, "
-                    "severity varchar, reason varchar)")
-        con.execute("create table quality.identity_map (entity varchar, source varchar, record_id varchar, "
-                    "canonical_id varchar)")
+        land_with_empty_quality(con, world, page_size=200)
         con.execute("insert into quality.quarantine_current values ('crm_leads', ?, 'orphan', 'error', 'test')",
                     [released["_id"]])
         con.executemany("insert into quality.identity_map values ('crm_leads', 'crm', ?, 'person:cluster')",

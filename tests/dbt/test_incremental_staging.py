@@ -19,9 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.landing import ensure_raw_table, land_records
+from extractors.landing import land_records
 from extractors.sandbox.world import World
-from extractors.streams import STREAMS, record_keys
+from extractors.streams import record_keys
+from tests.dbt.conftest import land_with_empty_quality
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -69,18 +70,7 @@ def world_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, Pa
     world = World(seed=11, scale=0.05)
     con = duckdb.connect(str(warehouse))
     try:
-        for stream in world.streams():
-            # Small pages: each page gets its own `_extracted_at`, so the incremental watermark (the newest
-            # one seen) re-reads only the last page, not the whole stream.
-            land_records(con, stream, world.pages(stream, size=100), source=world.source(stream),
-                         keys=record_keys(stream))
-        for stream in STREAMS:
-            ensure_raw_table(con, stream)
-        con.execute("create schema quality")
-        con.execute("create table quality.quarantine_current (stream varchar, record_id varchar, rule varchar, "
-                    "severity varchar, reason varchar)")
-        con.execute("create table quality.identity_map (entity varchar, source varchar, record_id varchar, "
-                    "canonical_id varchar)")
+        land_with_empty_quality(con, world, page_size=100)
     finally:
         con.close()
     return world, warehouse, work
