@@ -75,6 +75,18 @@ def comparable_rows(cursor_rows: list[tuple]) -> list[tuple]:
     return sorted(normalised, key=lambda row: tuple((v is None, str(v)) for v in row))
 
 
+def built_columns(con: duckdb.DuckDBPyConnection, *schemas: str) -> dict[str, list[str]]:
+    """`schema.table` -> its columns in order, for every relation dbt built in `schemas`. Leaves out
+    `refreshed_at`, which records when a row was written and so differs between builds by design."""
+    out: dict[str, list[str]] = {}
+    placeholders = ", ".join("?" for _ in schemas)
+    for schema, table, column in con.execute(
+            f"select table_schema, table_name, column_name from information_schema.columns "
+            f"where table_schema in ({placeholders}) and column_name <> 'refreshed_at' "
+            f"order by table_schema, table_name, ordinal_position", list(schemas)).fetchall():
+        out.setdefault(f"{schema}.{table}", []).append(column)
+    return out
+
 def land_with_empty_quality(con: duckdb.DuckDBPyConnection, world: World, page_size: int) -> None:
     """Every stream of `world` into raw.* (each page of `page_size` records gets its own
     `_extracted_at`, so an incremental watermark re-reads only the last page) and empty quality tables."""

@@ -5,32 +5,21 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.dbt.conftest import comparable_rows
+from tests.dbt.conftest import built_columns, comparable_rows
 
 pytestmark = pytest.mark.postgres
 
 
-def _mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
-    ).fetchall()]
-
-
 def test_every_mart_matches_duckdb(duckdb_con: duckdb.DuckDBPyConnection, postgres_build: dict) -> None:
-    marts = _mart_tables(duckdb_con)
-    assert "lead_funnel_by_channel" in marts and "won_revenue_by_month" in marts
+    marts = built_columns(duckdb_con, "marts")
+    assert "marts.lead_funnel_by_channel" in marts and "marts.won_revenue_by_month" in marts
     pg, prefix = postgres_build["pg"], postgres_build["prefix"]
     mismatched = []
-    for table in marts:
-        columns = [r[0] for r in duckdb_con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = ? "
-            # refreshed_at: when the row was built, which differs between the two builds by design.
-            "and column_name <> 'refreshed_at' order by ordinal_position", [table]
-        ).fetchall()]
+    for table, columns in marts.items():
         select = ", ".join(columns)
-        duck = comparable_rows(duckdb_con.execute(f"select {select} from marts.{table}").fetchall())
+        duck = comparable_rows(duckdb_con.execute(f"select {select} from {table}").fetchall())
         with pg.cursor() as cur:
-            cur.execute(f"select {select} from {prefix}marts.{table}")
+            cur.execute(f"select {select} from {prefix}{table}")
             post = comparable_rows(cur.fetchall())
         if duck != post:
             diff = next((i for i, (a, b) in enumerate(zip(duck, post)) if a != b), min(len(duck), len(post)))

@@ -29,7 +29,13 @@ from extractors.landing import land_records
 from extractors.sandbox.world import World
 from extractors.streams import record_keys
 from tests.conftest import PG_DSN, postgres_reachable
-from tests.dbt.conftest import comparable_rows, copy_to_postgres, drop_postgres, land_with_empty_quality
+from tests.dbt.conftest import (
+    built_columns,
+    comparable_rows,
+    copy_to_postgres,
+    drop_postgres,
+    land_with_empty_quality,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -55,30 +61,11 @@ def _value(v: object) -> object:
 def _contents(warehouse: Path) -> dict[str, Counter]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        out = {}
-        relations = con.execute(
-            "select table_schema, table_name from information_schema.tables where table_schema in (?, ?, ?)",
-            list(SCHEMAS)).fetchall()
-        for schema, table in relations:
-            columns = [r[0] for r in con.execute(
-                "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-                "and column_name <> 'refreshed_at' order by ordinal_position", [schema, table]).fetchall()]
-            rows = con.execute(f"select {', '.join(columns)} from {schema}.{table}").fetchall()
-            out[f"{schema}.{table}"] = Counter(repr(tuple(_value(v) for v in row)) for row in rows)
-        return out
+        return {relation: Counter(repr(tuple(_value(v) for v in row))
+                                  for row in con.execute(f"select {', '.join(columns)} from {relation}").fetchall())
+                for relation, columns in built_columns(con, *SCHEMAS).items()}
     finally:
         con.close()
-
-
-def _relations(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """schema.table -> its columns (bar refreshed_at) for every relation dbt built."""
-    out: dict[str, list[str]] = {}
-    for schema, table, column in con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns where table_schema in "
-            "(?, ?, ?) and column_name <> 'refreshed_at' order by table_schema, table_name, ordinal_position",
-            list(SCHEMAS)).fetchall():
-        out.setdefault(f"{schema}.{table}", []).append(column)
-    return out
 
 
 class PostgresMirror:
@@ -213,7 +200,7 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
             mirror.run()
             con = duckdb.connect(str(warehouse), read_only=True)
             try:
-                relations = _relations(con)
+                relations = built_columns(con, *SCHEMAS)
             finally:
                 con.close()
             postgres = {"incremental": mirror.contents(relations), "relations": relations}

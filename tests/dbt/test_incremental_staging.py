@@ -22,7 +22,7 @@ import pytest
 from extractors.landing import land_records
 from extractors.sandbox.world import World
 from extractors.streams import record_keys
-from tests.dbt.conftest import land_with_empty_quality
+from tests.dbt.conftest import built_columns, land_with_empty_quality
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -46,18 +46,9 @@ def _dbt(work: Path, warehouse: Path, *args: str) -> None:
     assert done.returncode == 0, done.stdout[-4000:]
 
 
-def _staging_relations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [f"staging.{r[0]}" for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'staging' order by 1").fetchall()]
-
-
 def _contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     out = {}
-    for relation in _staging_relations(con):
-        # refreshed_at records when a row was last written, which differs between the builds by design.
-        columns = [r[0] for r in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'staging' and table_name = ? "
-            "and column_name <> 'refreshed_at' order by ordinal_position", [relation.split(".")[1]]).fetchall()]
+    for relation, columns in built_columns(con, "staging").items():
         rows = con.execute(f"select {', '.join(columns)} from {relation}").fetchall()
         out[relation] = sorted(rows, key=lambda row: tuple((v is None, str(v)) for v in row))
     return out
