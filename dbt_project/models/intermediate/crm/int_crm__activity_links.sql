@@ -6,6 +6,8 @@
 
 {%- set current_activities = '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)' %}
 
+{#- The hook spells the driver out again: hook strings are rendered when they run, and a ref()
+    rendered at parse time would name this model instead of staging. #}
 {{ config(
     materialized='incremental',
     unique_key='activity_id',
