@@ -172,6 +172,9 @@ def run_dbt(args: list[str], env: dict[str, str], log_dir: Path, label: str = "d
     log_dir.mkdir(parents=True, exist_ok=True)
     output = log_dir / f"{label}_output.txt"
     peak = 0
+    # Flush the previous step's writes first (landing, or the GBs the full build wrote): otherwise the
+    # kernel writes them back while this build runs, and the timing includes the step before it.
+    os.sync()
     start = time.perf_counter()
     with open(output, "w") as out:
         proc = subprocess.Popen(cmd, env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env},
