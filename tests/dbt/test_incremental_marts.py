@@ -1,15 +1,20 @@
 """Key-incremental staging, intermediate and mart models equal a full refresh.
 
 The models in `macros/incremental_keys.sql`'s pattern (stg tables with a canonical id, activity
-links, enriched leads, lead people, lead scores) recompute only the keys whose inputs changed. A
-small World is built, then every kind of change that can reach them without touching most rows
-lands at once: an owner change, a tombstone, a lead newly quarantined and one released from
-quarantine with no new version, identity clusters merged and split, an activity moved to another
-lead, one emptied and one deleted, a converted opportunity's amount, a rep moved to another team and
-a new engagement event. The incremental `dbt run` must then equal `dbt run --full-refresh` for every
-relation in staging, intermediate and marts, row for row. When the local Postgres answers, the same
-two runs happen there too (raw and quality copied over before each) and the incremental Postgres
-build must equal the DuckDB full refresh.
+links, enriched leads, lead people, lead scores, enriched opportunities, stage spells, the
+opportunities mart) recompute only the keys whose inputs changed. A small World is built, then every
+kind of change that can reach them without touching most rows lands at once: an owner change, a
+tombstone, a lead newly quarantined and one released from quarantine with no new version, identity
+clusters merged and split, an activity moved to another lead, one emptied and one deleted, a
+converted opportunity's amount, a rep moved to another team, a new engagement event; for open
+opportunities a new stage change, a tombstone, an owner change, a tombstoned and a newly quarantined
+stage change, all stage changes of one tombstoned, a stage change edited, one moved to another
+opportunity and one released from quarantine, an opportunity released from quarantine and a new one
+with no stage change. The incremental `dbt run` must then equal `dbt run --full-refresh` for every
+relation in staging, intermediate and marts, row for row; so must a second incremental run with a
+later as-of date and a full refresh at that date. When the local Postgres answers, the first two
+runs happen there too (raw and quality copied over before each) and the incremental Postgres build
+must equal the DuckDB full refresh.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_BIN = Path(sys.executable).with_name("dbt")
 DAY_MS = 86_400_000
 SCHEMAS = ("staging", "intermediate", "marts")
+LATER_AS_OF_DATE = "2026-11-20"
+NEW_DEAL_ID = "696bc1c9ffffffff00000001"
 
 
 def _dbt(work: Path, warehouse: Path, command: str, *args: str, env: dict | None = None) -> None:
@@ -123,6 +130,11 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     users = list(world.iter_records("crm_users"))
     departments = list(world.iter_records("crm_departments"))
     events = list(world.iter_records("mkt_engagement_events"))
+    stage_changes: dict[str, list[dict]] = {}
+    for change in world.iter_records("crm_opportunity_stage_changes"):
+        stage_changes.setdefault(change["new_opportunity_id"], []).append(change)
+    for changes in stage_changes.values():
+        changes.sort(key=lambda change: (change["changed_time"], change["_id"]))
 
     def lead_activity(exclude: set[str]) -> tuple[dict, str]:
         for activity in activities:
@@ -140,12 +152,35 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     rep = next(u for u in users if u["openUserId"] == owner_changed["owner"][0])
     other_team = next(d for d in departments if d["parentId"] not in (0, None) and d["id"] != rep.get("mainDepartmentId")
                       and d["parentId"] != 999999)
+    # Open deals with at least two stage changes, none owned by the moved rep (whose deals change
+    # through the team alone), each taking one kind of change.
+    open_deals = [o for o in opportunities if o.get("sales_status") == "in_progress" and not o.get("is_deleted")
+                  and o["_id"] != converted["_id"] and (o.get("owner") or [None])[0] != rep["openUserId"]
+                  and len(stage_changes.get(o["_id"], [])) >= 2]
+    (staged, opportunity_tombstoned, reassigned, change_deleted, change_quarantined, changes_emptied, change_edited,
+     change_moved, change_released) = open_deals[:9]
+    opportunity_released = next(o for o in opportunities if o.get("sales_status") != "in_progress"
+                                and not o.get("is_deleted") and o["_id"] != converted["_id"]
+                                and (o.get("owner") or [None])[0] != rep["openUserId"] and stage_changes.get(o["_id"]))
 
     con = duckdb.connect(str(warehouse))
     try:
-        land_with_empty_quality(con, world, page_size=200)
+        # Small pages: the opportunity streams are short, and a record in the newest page is read
+        # again by every incremental run (`>=` watermarks), which would hide a missed change.
+        land_with_empty_quality(con, world, page_size=5)
+        for stream, record_id in [("crm_opportunities", o["_id"]) for o in
+                                  (staged, opportunity_tombstoned, reassigned, change_deleted, change_quarantined,
+                                   opportunity_released)] + [
+                                  ("crm_opportunity_stage_changes", stage_changes[o["_id"]][-1]["_id"])
+                                  for o in (change_deleted, change_quarantined, change_released)]:
+            assert _one(con, f"select max(_extracted_at) < (select max(_extracted_at) from raw.{stream}) "
+                             f"from raw.{stream} where _record_id = ?", [record_id]), (stream, record_id)
         con.execute("insert into quality.quarantine_current values ('crm_leads', ?, 'orphan', 'error', 'test')",
                     [released["_id"]])
+        con.execute("insert into quality.quarantine_current values ('crm_opportunities', ?, 'orphan', 'error', 'test')",
+                    [opportunity_released["_id"]])
+        con.execute("insert into quality.quarantine_current values ('crm_opportunity_stage_changes', ?, 'orphan', "
+                    "'error', 'test')", [stage_changes[change_released["_id"]][-1]["_id"]])
         con.executemany("insert into quality.identity_map values ('crm_leads', 'crm', ?, 'person:cluster')",
                         [[cluster_a["_id"]], [cluster_b["_id"]]])
     finally:
@@ -174,6 +209,32 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
         amount = f"{float(converted['amount']) + 1234.56:.2f}"
         land_records(con, "crm_opportunities", [[{**later(converted), "amount": amount}]], source="crm",
                      keys=record_keys("crm_opportunities"))
+        last_change = stage_changes[staged["_id"]][-1]
+        changed_time = last_change["changed_time"] + DAY_MS
+        new_change = {**copy.deepcopy(last_change), "_id": "65117b1cffffffff00000001", "name": "SC-99999999",
+                      "from_stage": last_change["to_stage"], "to_stage": "negotiation", "changed_time": changed_time,
+                      "create_time": changed_time, "last_modified_time": changed_time}
+        deleted_change = stage_changes[change_deleted["_id"]][-1]
+        reassigned_to = next(u["openUserId"] for u in users
+                             if u["openUserId"] not in (rep["openUserId"], (reassigned.get("owner") or [None])[0]))
+        land_records(con, "crm_opportunity_stage_changes",
+                     [[new_change, {**later(deleted_change), "is_deleted": True, "life_status": "invalid"},
+                       {**later(stage_changes[change_edited["_id"]][0]), "amount": "4321.00"},
+                       {**later(stage_changes[change_moved["_id"]][0]), "new_opportunity_id": change_edited["_id"]}]
+                      + [{**later(change), "is_deleted": True, "life_status": "invalid"}
+                         for change in stage_changes[changes_emptied["_id"]]]],
+                     source="crm", keys=record_keys("crm_opportunity_stage_changes"))
+        land_records(con, "crm_opportunities", [[
+            {**later(opportunity_tombstoned), "is_deleted": True, "life_status": "invalid"},
+            {**later(reassigned), "owner": [reassigned_to]},
+            # A new deal with no stage change yet: it reaches the opportunities mart through
+            # int_opportunities_enriched alone.
+            {**later(reassigned), "_id": NEW_DEAL_ID, "name": "new deal", "leads_id": None},
+        ]], source="crm", keys=record_keys("crm_opportunities"))
+        con.execute("insert into quality.quarantine_current values ('crm_opportunity_stage_changes', ?, 'orphan', 'error', "
+                    "'test')", [stage_changes[change_quarantined["_id"]][-1]["_id"]])
+        con.execute("delete from quality.quarantine_current where record_id in (?, ?)",
+                    [opportunity_released["_id"], stage_changes[change_released["_id"]][-1]["_id"]])
         moved_rep = {**copy.deepcopy(rep), "mainDepartmentId": other_team["id"], "departmentIds": [other_team["id"]]}
         land_records(con, "crm_users", [[moved_rep]], source="crm", keys=record_keys("crm_users"))
         event = copy.deepcopy(events[0])
@@ -206,19 +267,39 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
             postgres = {"incremental": mirror.contents(relations), "relations": relations}
         finally:
             mirror.drop()
+    # The as-of date moves on with no new data: open deals' current spells (and every other date-
+    # dependent figure) must follow.
+    later_day = {"SFA_AS_OF_DATE": LATER_AS_OF_DATE}
+    _dbt(work, warehouse, "run", env=later_day)
+    incremental_later = _contents(warehouse)
+    _dbt(work, warehouse, "run", "--full-refresh", env=later_day)
+    full_later = _contents(warehouse)
     _dbt(work, warehouse, "run", "--full-refresh")
     return {"work": work, "warehouse": warehouse, "incremental": incremental, "full": _contents(warehouse),
+            "incremental_later": incremental_later, "full_later": full_later,
             "compiled": compiled, "postgres": postgres, "leads": {
                 "owner_changed": owner_changed["_id"], "tombstoned": tombstoned["_id"], "quarantined": quarantined["_id"],
                 "released": released["_id"], "merged": merged["_id"], "cluster_a": cluster_a["_id"],
                 "cluster_b": cluster_b["_id"], "new_target": new_target["_id"], "moved_from": moved_from,
                 "emptied_from": emptied_from, "deleted_from": deleted_from, "engaged": engaged["_id"],
                 "converted": converted["leads_id"]},
-            "new_owner": new_owner, "moved_rep": rep["openUserId"], "team": other_team["id"]}
+            "new_owner": new_owner, "moved_rep": rep["openUserId"], "team": other_team["id"],
+            "opportunities": {
+                "staged": staged["_id"], "tombstoned": opportunity_tombstoned["_id"], "reassigned": reassigned["_id"],
+                "change_deleted": change_deleted["_id"], "change_quarantined": change_quarantined["_id"],
+                "changes_emptied": changes_emptied["_id"], "change_edited": change_edited["_id"],
+                "change_moved": change_moved["_id"], "change_released": change_released["_id"],
+                "released": opportunity_released["_id"]},
+            "new_change": new_change["_id"], "deleted_change": deleted_change["_id"],
+            "quarantined_change": stage_changes[change_quarantined["_id"]][-1]["_id"], "reassigned_to": reassigned_to,
+            "edited_change": stage_changes[change_edited["_id"]][0]["_id"],
+            "moved_change": stage_changes[change_moved["_id"]][0]["_id"],
+            "released_change": stage_changes[change_released["_id"]][-1]["_id"]}
 
 
-def test_incremental_run_equals_full_refresh(changed_warehouse: dict) -> None:
-    incremental, full = changed_warehouse["incremental"], changed_warehouse["full"]
+@pytest.mark.parametrize("incremental_run, full_run", [("incremental", "full"), ("incremental_later", "full_later")])
+def test_incremental_run_equals_full_refresh(changed_warehouse: dict, incremental_run: str, full_run: str) -> None:
+    incremental, full = changed_warehouse[incremental_run], changed_warehouse[full_run]
     # The second run took the incremental path: a merge into the existing table, not a rebuild.
     assert "delete from" in changed_warehouse["compiled"]
     assert set(incremental) == set(full)
@@ -254,6 +335,44 @@ def test_each_change_reached_the_lead_models(changed_warehouse: dict) -> None:
         assert teams == [(changed_warehouse["team"],)]
     finally:
         con.close()
+
+
+def test_each_change_reached_the_opportunity_models(changed_warehouse: dict) -> None:
+    ids = changed_warehouse["opportunities"]
+    con = duckdb.connect(str(changed_warehouse["warehouse"]), read_only=True)
+    try:
+        enriched = "select {} from intermediate.int_opportunities_enriched where opportunity_id = ?"
+        spells = "select {} from intermediate.int_opportunity_stage_spells where opportunity_id = ?"
+        assert _one(con, enriched.format("count(*)"), [ids["tombstoned"]]) == 0
+        assert _one(con, spells.format("count(*)"), [ids["tombstoned"]]) == 0
+        assert _one(con, enriched.format("owner_id"), [ids["reassigned"]]) == changed_warehouse["reassigned_to"]
+        assert _one(con, spells.format("min(owner_id)"), [ids["reassigned"]]) == changed_warehouse["reassigned_to"]
+        assert _one(con, spells.format("stage_change_id"), [ids["staged"]] ) is not None
+        assert _one(con, spells.format("stage_change_id") + " and is_current_stage", [ids["staged"]]) \
+            == changed_warehouse["new_change"]
+        for gone in ("deleted_change", "quarantined_change"):
+            assert _one(con, "select count(*) from intermediate.int_opportunity_stage_spells where stage_change_id = ?",
+                        [changed_warehouse[gone]]) == 0
+        assert _one(con, spells.format("count(*)"), [ids["change_deleted"]]) >= 1
+        assert _one(con, spells.format("count(*)"), [ids["changes_emptied"]]) == 0
+        assert _one(con, "select stage_change_count from marts.opportunities where opportunity_id = ?",
+                    [ids["changes_emptied"]]) == 0
+        assert _one(con, "select stage_change_count from marts.opportunities where opportunity_id = ?",
+                    [NEW_DEAL_ID]) == 0
+        assert _one(con, spells.format("count(*)"), [ids["released"]]) >= 1
+        change = "select {} from intermediate.int_opportunity_stage_spells where stage_change_id = ?"
+        assert _one(con, change.format("amount_at_change"), [changed_warehouse["edited_change"]]) == 4321
+        assert _one(con, change.format("opportunity_id"), [changed_warehouse["moved_change"]]) \
+            == ids["change_edited"]
+        assert _one(con, change.format("count(*)"), [changed_warehouse["released_change"]]) == 1
+        teams = con.execute("select distinct team_id from intermediate.int_opportunities_enriched where owner_id = ?",
+                            [changed_warehouse["moved_rep"]]).fetchall()
+        assert teams == [(changed_warehouse["team"],)]
+    finally:
+        con.close()
+    # The later as-of date reached the open deals' current spells.
+    later, now = changed_warehouse["full_later"], changed_warehouse["full"]
+    assert later["intermediate.int_opportunity_stage_spells"] != now["intermediate.int_opportunity_stage_spells"]
 
 
 @pytest.mark.postgres
