@@ -1,68 +1,14 @@
--- Key-incremental on opportunity_id (macros/incremental_keys.sql): a run recomputes the
--- opportunities refreshed in int_opportunities_enriched or int_opportunity_stage_spells since this
--- table's last run, those that lost all their stage spells, and those whose days since the last
--- stage change no longer match the as-of date (every row, once the date moves); opportunities gone
--- from int_opportunities_enriched are deleted. After changing var stalled_opportunity_days, run
--- with --full-refresh.
-
-{{ config(
-    materialized='incremental',
-    unique_key='opportunity_id',
-    incremental_strategy='delete+insert',
-    post_hook="{{ sfa.delete_keys_not_in('opportunity_id', ref('int_opportunities_enriched')) }}",
-) }}
-
 with
-
-{%- if is_incremental() %}
-
-affected_opportunities as (
-
-    select refreshed.opportunity_id
-    from {{ ref('int_opportunities_enriched') }} as refreshed
-    where refreshed.refreshed_at > (select max(built.refreshed_at) from {{ this }} as built)
-
-    union
-
-    select refreshed.opportunity_id
-    from {{ ref('int_opportunity_stage_spells') }} as refreshed
-    where refreshed.refreshed_at > (select max(built.refreshed_at) from {{ this }} as built)
-
-    union
-
-    {#- The spells' post-hook deletes without refreshing anything. #}
-    (
-        select built.opportunity_id from {{ this }} as built
-        where built.stage_change_count > 0
-        except
-        select spells.opportunity_id from {{ ref('int_opportunity_stage_spells') }} as spells
-    )
-
-    union
-
-    select built.opportunity_id
-    from {{ this }} as built
-    where {{ sfa.differs('built.days_since_stage_change', sfa.days_between('built.last_stage_change_at', sfa.as_of_date())) }}
-
-),
-
-{%- endif %}
 
 opportunities as (
 
     select * from {{ ref('int_opportunities_enriched') }}
-    {%- if is_incremental() %}
-    where opportunity_id in (select opportunity_id from affected_opportunities)
-    {%- endif %}
 
 ),
 
 spells as (
 
     select * from {{ ref('int_opportunity_stage_spells') }}
-    {%- if is_incremental() %}
-    where opportunity_id in (select opportunity_id from affected_opportunities)
-    {%- endif %}
 
 ),
 
@@ -79,42 +25,8 @@ stage_activity as (
 
 final as (
 
-    {#- Columns listed: the intermediate's bookkeeping (extracted_at, refreshed_at) stays out; the
-        refreshed_at below is this table's own. #}
     select
-        opportunities.opportunity_id,
-        opportunities.opportunity_name,
-        opportunities.account_id,
-        opportunities.lead_id,
-        opportunities.owner_id,
-        opportunities.owner_name,
-        opportunities.team_id,
-        opportunities.team_name,
-        opportunities.region_id,
-        opportunities.region_name,
-        opportunities.product_line,
-        opportunities.sales_stage,
-        opportunities.sales_status,
-        opportunities.forecast_category,
-        opportunities.loss_reason,
-        opportunities.stage_order,
-        opportunities.stage_probability,
-        opportunities.crm_probability,
-        opportunities.amount,
-        opportunities.currency,
-        opportunities.rate_to_cny,
-        opportunities.amount_cny,
-        opportunities.created_at,
-        opportunities.created_date,
-        opportunities.close_date,
-        opportunities.close_month,
-        opportunities.stage_changed_at,
-        opportunities.last_followed_at,
-        opportunities.modified_at,
-        opportunities.is_won,
-        opportunities.is_lost,
-        opportunities.is_open,
-        opportunities.sales_cycle_days,
+        opportunities.*,
         cast(opportunities.amount_cny * opportunities.stage_probability as {{ sfa.type_amount() }}) as weighted_amount_cny,
         coalesce(stage_activity.stage_change_count, 0) as stage_change_count,
         coalesce(stage_activity.last_stage_change_at, opportunities.stage_changed_at, opportunities.created_at)
@@ -124,8 +36,7 @@ final as (
             sfa.as_of_date()) }} as days_since_stage_change,
         opportunities.is_open and {{ sfa.days_between(
             'coalesce(stage_activity.last_stage_change_at, opportunities.stage_changed_at, opportunities.created_at)',
-            sfa.as_of_date()) }} >= {{ var('stalled_opportunity_days') }} as is_stalled,
-        {{ sfa.refreshed_at() }} as refreshed_at
+            sfa.as_of_date()) }} >= {{ var('stalled_opportunity_days') }} as is_stalled
     from opportunities
     left join stage_activity
         on opportunities.opportunity_id = stage_activity.opportunity_id
