@@ -32,13 +32,13 @@ activities as (
 
     {#- A join, not `in (...)`: DuckDB builds the semi-join's hash table on the millions of current
         activities instead of the few unbuilt ones. #}
-    select current_activities.*
-    from {{ ref('stg_crm__activities') }} as current_activities
+    select staged.*
+    from {{ ref('stg_crm__activities') }} as staged
     {%- if is_incremental() %}
     inner join unbuilt
-        on current_activities.activity_id = unbuilt.activity_id
+        on staged.activity_id = unbuilt.activity_id
     {%- endif %}
-    where not current_activities.is_deleted
+    where not staged.is_deleted
 
 ),
 
