@@ -5,9 +5,9 @@
 
     The defaults (dbt-duckdb's table, dbt's view) build `<name>__dbt_tmp`, rename the old relation to
     `<name>__dbt_backup`, rename the new one into place and drop the backup. Each rename and drop is an
-    adapter call that renders a fresh macro context, about 15 ms of single-threaded Python apiece; with
-    59 table and view models that was ~2.6 s of every run, incremental or not, on a 2-core machine
-    where dbt's Python and DuckDB share the CPU.
+    adapter call that renders a fresh macro context, about 15 ms of Python apiece under the GIL; with
+    59 table and view models that was ~2.6 s of every run, incremental or not (py-spy, 2-core
+    machine, where dbt's Python and DuckDB share the CPU).
 
     Enforced contracts, grants, indexes and Python models are not handled here (this project uses
     none of them) and raise a compiler error rather than being ignored. Postgres and Spark keep
