@@ -1,0 +1,98 @@
+"""Table and view models on DuckDB are replaced in place (macros/materializations/duckdb_replace_in_place.sql).
+
+A small World is staged; then the relations are tampered with the way a changed config or a failed
+run would leave them, and rebuilt:
+- a table model whose name is held by a view (and a view model whose name is held by a table) comes
+  back as its own type with the same rows;
+- a table model whose query fails leaves the previous table in place, rows unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extractors.sandbox.world import World
+from tests.dbt.conftest import land_with_empty_quality
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DBT_BIN = Path(sys.executable).with_name("dbt")
+# int_crm__reps (a table) over two staging views and their base tables.
+MODELS = ["base_crm__users", "stg_crm__users", "base_crm__departments", "stg_crm__departments", "int_crm__reps"]
+
+
+def _dbt(work: Path, warehouse: Path, *select: str) -> subprocess.CompletedProcess:
+    cmd = [str(DBT_BIN), "run", "--select", *select, "--project-dir", str(DBT_PROJECT_DIR),
+           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
+           "--log-path", str(work / "logs"), "--log-level-file", "info"]
+    env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _state(warehouse: Path, relation: str) -> tuple[str, list[tuple]]:
+    schema, name = relation.split(".")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        kind = con.execute("select table_type from information_schema.tables where table_schema = ? and table_name = ?",
+                           [schema, name]).fetchone()[0]
+        rows = sorted(con.execute(f"select * from {relation}").fetchall(), key=str)
+    finally:
+        con.close()
+    return kind, rows
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    work = tmp_path_factory.mktemp("materializations")
+    warehouse = work / "sfa.duckdb"
+    con = duckdb.connect(str(warehouse))
+    try:
+        land_with_empty_quality(con, World(seed=5, scale=0.02), page_size=500)
+    finally:
+        con.close()
+    done = _dbt(work, warehouse, *MODELS)
+    assert done.returncode == 0, done.stdout[-4000:]
+    return work, warehouse
+
+
+def test_relation_of_the_other_type_is_replaced(staged: tuple[Path, Path]) -> None:
+    work, warehouse = staged
+    table_before = _state(warehouse, "intermediate.int_crm__reps")
+    view_before = _state(warehouse, "staging.stg_crm__users")
+    assert table_before[0] == "BASE TABLE" and view_before[0] == "VIEW"
+    assert table_before[1] and view_before[1]
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop table intermediate.int_crm__reps")
+    con.execute("create view intermediate.int_crm__reps as select 1 as placeholder")
+    con.execute("drop view staging.stg_crm__users")
+    con.execute("create table staging.stg_crm__users as select 1 as placeholder")
+    con.close()
+
+    done = _dbt(work, warehouse, "stg_crm__users", "int_crm__reps")
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert _state(warehouse, "intermediate.int_crm__reps") == table_before
+    assert _state(warehouse, "staging.stg_crm__users") == view_before
+
+
+def test_failed_rebuild_keeps_the_previous_table(staged: tuple[Path, Path]) -> None:
+    work, warehouse = staged
+    before = _state(warehouse, "intermediate.int_crm__reps")
+    con = duckdb.connect(str(warehouse))
+    con.execute("alter view staging.stg_crm__departments rename to stg_crm__departments_away")
+    con.close()
+    try:
+        done = _dbt(work, warehouse, "int_crm__reps")
+        assert done.returncode != 0, "int_crm__reps built although an input was missing"
+        assert _state(warehouse, "intermediate.int_crm__reps") == before
+    finally:
+        con = duckdb.connect(str(warehouse))
+        con.execute("alter view staging.stg_crm__departments_away rename to stg_crm__departments")
+        con.close()
