@@ -1,0 +1,53 @@
+"""`sfa bench dbt --repeat N`: every incremental run starts from the warehouse the full build left,
+and the median is what the ratio uses. dbt and the World are replaced by stand-ins, so this checks
+the benchmark's bookkeeping, not dbt."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from orchestration import bench_dbt
+
+
+def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, monkeypatch) -> None:
+    def land_world(warehouse: Path, seed: int, scale: float) -> tuple[int, str]:
+        con = duckdb.connect(str(warehouse))
+        con.execute("create table changes (batch varchar)")
+        con.close()
+        return 1, "2026-10-31"
+
+    def change_records(warehouse: Path) -> tuple[int, dict[str, int]]:
+        con = duckdb.connect(str(warehouse))
+        con.execute("insert into changes values ('bench-change')")
+        con.close()
+        return 1, {"changes": 1}
+
+    incremental_seconds = iter([3.0, 1.0, 2.0])
+    changes_seen: list[int] = []
+
+    def run_dbt(args, env, log_dir, label="dbt", poll_seconds=0.1):
+        if label == "full":
+            return 10.0, 100.0, {"results": []}
+        con = duckdb.connect(env["SFA_WAREHOUSE"], read_only=True)
+        changes_seen.append(con.execute("select count(*) from changes").fetchone()[0])
+        con.close()
+        return next(incremental_seconds), 50.0, {"results": []}
+
+    monkeypatch.setattr(bench_dbt, "land_world", land_world)
+    monkeypatch.setattr(bench_dbt, "build_quality", lambda warehouse: (0, "stand-in"))
+    monkeypatch.setattr(bench_dbt, "change_records", change_records)
+    monkeypatch.setattr(bench_dbt, "run_dbt", run_dbt)
+
+    report = bench_dbt.run_benchmark(1, 7, tmp_path, repeat=3, echo=lambda message: None)
+
+    # Each run saw only its own change: the warehouse was restored before the second and third.
+    assert changes_seen == [1, 1, 1]
+    incremental = report["steps"][-1]
+    assert incremental["step"] == "dbt build (incremental, median of 3)"
+    assert incremental["seconds"] == 2.0
+    assert incremental["detail"]["runs_seconds"] == [3.0, 1.0, 2.0]
+    assert report["ratio"] == 0.2 and report["passed"]
+    assert [s["step"] for s in report["steps"]].count("append changed versions (1% of every stream)") == 1
+    assert not (tmp_path / "after_full.duckdb").exists()
