@@ -3,6 +3,7 @@
 
 import os
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -43,13 +44,17 @@ def _manifest_is_current() -> bool:
 
 def _ensure_manifest() -> None:
     """A fresh clone has no target/manifest.json, and an edited project a stale one; parsing is
-    cheap and needs no warehouse."""
+    cheap and needs no warehouse. dbt parses into a private directory and the manifest moves into
+    place in one rename: test workers and `sfa run` may import this module at the same moment, and
+    two parses writing one target/manifest.json at once left it corrupt."""
     if _manifest_is_current():
         return
     os.environ.setdefault("SFA_WAREHOUSE", str(warehouse_path()))
-    dbt_resource().cli(
-        ["parse", "--quiet"], target_path=dbt_project.target_path
-    ).wait()
+    target = dbt_project.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="parse-", dir=target) as private:
+        dbt_resource().cli(["parse", "--quiet", "--log-path", private], target_path=Path(private)).wait()
+        os.replace(Path(private) / "manifest.json", dbt_project.manifest_path)
 
 
 _ensure_manifest()
