@@ -23,9 +23,9 @@
 {#-
     An order-independent fingerprint of one stream's identity map entries, as text. The identity
     staging models keep the fingerprint of the map they last applied in their table comment: while
-    the map is unchanged (the common case: the quality layer rewrites it every run with the same
-    clusters), no canonical id can have changed, so the run skips diffing every built row against
-    the whole map (about a second per run at a million leads).
+    the map is unchanged (a run in which no record joined, left or moved between clusters), no
+    canonical id can have changed, so the run skips diffing every built row against the whole map
+    (about a second per run at a million leads). Engines without table comments always diff.
 -#}
 {% macro identity_fingerprint(stream) -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
