@@ -104,9 +104,21 @@
 {%- set base = ref(base_model) -%}
 
 {%- set fingerprint = sfa.identity_fingerprint(stream) if is_incremental() else none -%}
-{%- set identity_changed = is_incremental() and (fingerprint is none or fingerprint != sfa.stored_identity_fingerprint()) %}
+{%- set identity_changed = is_incremental() and (fingerprint is none or fingerprint != sfa.stored_identity_fingerprint()) -%}
+{#- The whole map when it is diffed (or in a full build), else only the affected ids' entries. -#}
+{%- set whole_map = not is_incremental() or identity_changed %}
 
 with
+
+{%- if whole_map %}
+
+identity as (
+
+    {{ sfa.identity_for(stream) }}
+
+),
+
+{%- endif %}
 
 {%- if is_incremental() %}
 
@@ -119,7 +131,7 @@ affected as (
 
     select built.{{ id_column }}
     from {{ this }} as built
-    left join ({{ sfa.identity_for(stream) }}) as identity
+    left join identity
         on cast(built.{{ id_column }} as {{ dbt.type_string() }}) = identity.record_id
     where {{ sfa.differs('built.' ~ canonical_column, sfa.canonical_id('identity', source, 'built.' ~ id_column)) }}
     {%- endif %}
@@ -128,11 +140,15 @@ affected as (
 
 {%- endif %}
 
+{%- if not whole_map %}
+
 identity as (
 
-    {{ sfa.identity_for(stream, '(select cast(' ~ id_column ~ ' as ' ~ dbt.type_string() ~ ') from affected)' if is_incremental() else none) }}
+    {{ sfa.identity_for(stream, '(select cast(' ~ id_column ~ ' as ' ~ dbt.type_string() ~ ') from affected)') }}
 
 ),
+
+{%- endif %}
 
 renamed as (
 
