@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from extractors import landing
+from extractors import landing, warehouse
 from extractors.config import ExtractConfig, load_config
 from extractors.connector import Connector, Page, shift_cursor
 from extractors.crm_fxiaoke import FxiaokeClient
@@ -79,7 +79,7 @@ def make_client(source: str, config: ExtractConfig) -> Connector:
 
 
 def connect_warehouse(warehouse_path: str, cfg: ExtractConfig) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(warehouse_path)
+    con = warehouse.connect(warehouse_path)
     if cfg.duckdb_memory_limit:
         con.execute(f"set memory_limit = '{cfg.duckdb_memory_limit}'")
     if cfg.duckdb_checkpoint_threshold:

@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pyarrow.parquet as pq
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from extractors import landing
+from extractors import landing, warehouse
 from extractors.landing import RAW_SCHEMA, RecordKeys
 
 LEDGER_TABLE = f"{RAW_SCHEMA}._file_ledger"
@@ -352,7 +351,7 @@ def load_file(path: str | Path, mapping: FileMapping | str | Path, warehouse_pat
     mapping = mapping if isinstance(mapping, FileMapping) else load_mapping(mapping)
     sha = file_sha256(path)
     result = FileLoadResult(path=str(path), table=mapping.table, sha256=sha)
-    con = duckdb.connect(warehouse_path)
+    con = warehouse.connect(warehouse_path)
     try:
         con.execute(f"create schema if not exists {RAW_SCHEMA}")
         con.execute(LEDGER_DDL)

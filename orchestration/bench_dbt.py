@@ -37,6 +37,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from extractors import warehouse as warehouse_db
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DBT_BIN = Path(sys.executable).with_name("dbt")
@@ -66,7 +68,7 @@ def land_world(warehouse: Path, seed: int, scale: float, page_size: int = 1000) 
 
     world = World(seed=seed, scale=scale)
     rows = 0
-    con = duckdb.connect(str(warehouse))
+    con = warehouse_db.connect(warehouse)
     try:
         for stream in world.streams():
             rows += land_records(con, stream, world.pages(stream, size=page_size), source=world.source(stream),
@@ -123,7 +125,7 @@ _SNAPSHOT_PATCH = "json_object('name', coalesce(json_extract_string(_record, '$.
 def change_records(warehouse: Path, percent: int = CHANGE_SHARE_PERCENT) -> tuple[int, dict[str, int]]:
     """Append a new version of `percent`% of the current records of every raw table (chosen by a
     hash of the id, so reruns pick the same ones). Returns (rows appended, per table)."""
-    con = duckdb.connect(str(warehouse))
+    con = warehouse_db.connect(warehouse)
     per_table: dict[str, int] = {}
     try:
         tables = [r[0] for r in con.execute(
@@ -237,7 +239,7 @@ def run_benchmark(scale: float, seed: int, workdir: Path, as_of_date: str | None
         quarantined, note = build_quality(warehouse)
     else:  # empty quality tables: staging falls back to no quarantine and `<source>:<id>` identities
         quarantined, note = 0, "quality tables left empty (--quality empty)"
-        con = duckdb.connect(str(warehouse))
+        con = warehouse_db.connect(warehouse)
         con.execute("create schema if not exists quality")
         con.execute("create table if not exists quality.quarantine_current (stream varchar, record_id varchar, "
                     "rule varchar, severity varchar, reason varchar)")

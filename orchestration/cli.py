@@ -56,6 +56,21 @@ def run(
 
 
 @app.command()
+def compact(
+    warehouse: str | None = typer.Option(None, help="DuckDB file (default: the pipeline's warehouse)."),
+) -> None:
+    """Merge the DuckDB row groups that incremental runs left behind (the daily compaction job)."""
+    from extractors.warehouse import compact as compact_warehouse
+    from orchestration import paths
+
+    report = compact_warehouse(warehouse or paths.warehouse_path())
+    typer.echo(f"{report.path}: {report.seconds:.2f} s, {len(report.row_groups)} tables compacted, "
+               f"{report.row_groups_before} -> {report.row_groups_after} row groups")
+    for table, (before, after) in sorted(report.row_groups.items()):
+        typer.echo(f"  {table}: {before} -> {after}")
+
+
+@app.command()
 def ui(port: int = typer.Option(3000, help="Port of the Dagster web UI.")) -> None:
     """Open the Dagster UI (`dagster dev -w workspace.yaml`) on the project's instance."""
     import os

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from extractors import warehouse as warehouse_db
+
 SCHEMA = "quality"
 
 DDL = [
@@ -75,7 +77,7 @@ def connect(warehouse: str | Path | duckdb.DuckDBPyConnection) -> duckdb.DuckDBP
         con = warehouse
     else:
         Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(warehouse))
+        con = warehouse_db.connect(warehouse)
         con.execute(f"set memory_limit = '{os.environ.get('SFA_QUALITY_MEMORY_LIMIT', '1GB')}'")
         con.execute("set enable_progress_bar = false")
         # row order of scratch tables does not matter; keeping it costs time and memory

@@ -96,3 +96,26 @@ def test_failed_rebuild_keeps_the_previous_table(staged: tuple[Path, Path]) -> N
         con = duckdb.connect(str(warehouse))
         con.execute("alter view staging.stg_crm__departments_away rename to stg_crm__departments")
         con.close()
+
+
+def test_dbt_connection_defers_row_group_merges(staged: tuple[Path, Path]) -> None:
+    """The profile opens DuckDB with max_vacuum_tasks = 0 like every pipeline writer
+    (extractors/warehouse.py); SFA_DUCKDB_VACUUM_TASKS overrides it."""
+    work, warehouse = staged
+    query = "select current_setting('max_vacuum_tasks') as vacuum_tasks"
+    settings = {}
+    for override in (None, "100"):
+        env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb",
+               "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        env.pop("SFA_DUCKDB_VACUUM_TASKS", None)
+        if override:
+            env["SFA_DUCKDB_VACUUM_TASKS"] = override
+        done = subprocess.run(
+            [str(DBT_BIN), "show", "--inline", query, "--output", "json", "--log-format", "text",
+             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+             "--target-path", str(work / "target"), "--log-path", str(work / "logs")],
+            env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-4000:]
+        settings[override] = done.stdout
+    assert '"vacuum_tasks": 0' in settings[None]
+    assert '"vacuum_tasks": 100' in settings["100"]
