@@ -55,13 +55,11 @@ class CompactionReport:
     # table -> (row groups before, row groups after), for the tables the compaction changed
     row_groups: dict[str, tuple[int, int]] = field(default_factory=dict)
 
-    @property
-    def row_groups_before(self) -> int:
-        return sum(before for before, _ in self.row_groups.values())
-
-    @property
-    def row_groups_after(self) -> int:
-        return sum(after for _, after in self.row_groups.values())
+    def summary(self) -> str:
+        before = sum(b for b, _ in self.row_groups.values())
+        after = sum(a for _, a in self.row_groups.values())
+        return (f"{self.path}: {len(self.row_groups)} tables compacted in {self.seconds:.2f} s, "
+                f"{before} -> {after} row groups")
 
 
 def _row_groups(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

@@ -64,8 +64,7 @@ def compact(
     from orchestration import paths
 
     report = compact_warehouse(warehouse or paths.warehouse_path())
-    typer.echo(f"{report.path}: {report.seconds:.2f} s, {len(report.row_groups)} tables compacted, "
-               f"{report.row_groups_before} -> {report.row_groups_after} row groups")
+    typer.echo(report.summary())
     for table, (before, after) in sorted(report.row_groups.items()):
         typer.echo(f"  {table}: {before} -> {after}")
 

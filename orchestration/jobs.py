@@ -49,10 +49,7 @@ def compact_warehouse(context: dg.OpExecutionContext) -> dict:
     from extractors.warehouse import compact
 
     report = compact(context.resources.warehouse.path)
-    context.log.info(
-        f"compacted {report.path} in {report.seconds:.2f} s: {len(report.row_groups)} tables, "
-        f"{report.row_groups_before} -> {report.row_groups_after} row groups"
-    )
+    context.log.info(report.summary())
     return {"seconds": round(report.seconds, 3), "row_groups": report.row_groups}
 
 
