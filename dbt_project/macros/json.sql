@@ -89,3 +89,41 @@
 {% macro spark__json_array_length(column, path) -%}
     coalesce(json_array_length(get_json_object({{ column }}, '{{ sfa._jsonpath(path) }}')), 0)
 {%- endmacro %}
+
+{#-
+    Call block around a base model's select list over `relation`: on DuckDB it parses `column`
+    once per row instead of once per field. `json_extract_string` with a single path re-parses the
+    whole document on every call; with a list of paths it parses it once (measured on the 1,000,000
+    sandbox leads, 30 fields of ~950-byte records: 14.2 s per field vs 2.6 s as one list). The block
+    must be `select ... from <relation>`; every `json_field` in it with a literal path becomes an
+    element of one list, extracted in a subquery. Other engines get the block unchanged.
+-#}
+{% macro json_parsed_once(relation, column) -%}
+    {{ return(adapter.dispatch('json_parsed_once', 'sfa')(relation, column, caller())) }}
+{%- endmacro %}
+
+{% macro default__json_parsed_once(relation, column, body) -%}
+    {{ body }}
+{%- endmacro %}
+
+{% macro duckdb__json_parsed_once(relation, column, body) -%}
+    {%- set tail = 'from ' ~ relation -%}
+    {%- if not body.rstrip().endswith(tail) -%}
+        {{ exceptions.raise_compiler_error("json_parsed_once: the block must end with '" ~ tail ~ "'") }}
+    {%- endif -%}
+    {%- set paths = [] -%}
+    {%- for path in modules.re.findall("json_extract_string\\(" ~ modules.re.escape(column) ~ ", '(\\$[^']*)'\\)", body) -%}
+        {%- if path not in paths -%}{%- do paths.append(path) -%}{%- endif -%}
+    {%- endfor -%}
+    {#- a namespace: a plain `set` inside a loop does not outlive the loop #}
+    {%- set rewritten = namespace(select_list=body.rstrip()[:-(tail | length)]) -%}
+    {%- for path in paths -%}
+        {%- set rewritten.select_list = rewritten.select_list.replace(
+            "json_extract_string(" ~ column ~ ", '" ~ path ~ "')", "_parsed_fields[" ~ loop.index ~ "]") -%}
+    {%- endfor -%}
+    {{ rewritten.select_list }}
+    from (
+        select {{ relation }}.*, json_extract_string({{ column }}, [{% for path in paths %}'{{ path }}'{{ ", " if not loop.last }}{% endfor %}]) as _parsed_fields
+        from {{ relation }}
+    ) as {{ relation }}
+{%- endmacro %}

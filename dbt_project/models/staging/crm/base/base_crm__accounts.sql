@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as account_id,
         {{ sfa.text_field('_record', 'name') }} as account_name,
@@ -33,6 +34,7 @@ renamed as (
         {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'last_followed_time')) }} as last_followed_at,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as activity_id,
         {{ sfa.text_field('_record', 'active_record_type') }} as activity_type,
@@ -23,6 +24,7 @@ renamed as (
         coalesce({{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'activity_time__c')) }}, {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }}) as activity_at,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

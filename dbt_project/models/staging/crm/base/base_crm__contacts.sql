@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as contact_id,
         {{ sfa.text_field('_record', 'name') }} as contact_name,
@@ -27,6 +28,7 @@ renamed as (
         {{ sfa.text_field('_record', 'stance__c') }} as stance,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as submission_id,
         {{ sfa.text_field('_record', 'period') }} as period,
@@ -25,6 +26,7 @@ renamed as (
         {{ sfa.crm_user_ref('_record', 'manager_id') }} as manager_id,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as lead_id,
         {{ sfa.text_field('_record', 'name') }} as lead_name,
@@ -43,6 +44,7 @@ renamed as (
         {{ sfa.text_field('_record', 'close_reason') }} as close_reason,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

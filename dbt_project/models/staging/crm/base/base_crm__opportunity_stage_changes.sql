@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as stage_change_id,
         {{ sfa.text_field('_record', 'new_opportunity_id') }} as opportunity_id,
@@ -25,6 +26,7 @@ renamed as (
         {{ sfa.text_field('_record', 'forecast_category__c') }} as forecast_category,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

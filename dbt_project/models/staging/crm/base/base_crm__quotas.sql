@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as quota_id,
         {{ sfa.crm_user_ref('_record', 'goal_user_id') }} as user_id,
@@ -33,6 +34,7 @@ renamed as (
         {{ sfa.to_amount(sfa.json_field('_record', 'annual_value')) }} as annual_quota,
         {{ sfa.crm_common_columns() }}
     from source
+    {%- endcall %}
 
 )
 

@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as user_id,
         {{ sfa.text_field('_record', 'name') }} as user_name,
@@ -29,6 +30,7 @@ renamed as (
         _deleted as is_deleted,
         _extracted_at as extracted_at
     from source
+    {%- endcall %}
 
 )
 

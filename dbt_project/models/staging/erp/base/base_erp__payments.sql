@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         cast(_record_id as {{ dbt.type_bigint() }}) as payment_id,
         {{ sfa.odoo_field('_record', 'name') }} as payment_name,
@@ -30,6 +31,7 @@ renamed as (
         _deleted as is_deleted,
         _extracted_at as extracted_at
     from source
+    {%- endcall %}
 
 )
 

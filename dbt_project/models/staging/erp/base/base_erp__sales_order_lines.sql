@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         cast(_record_id as {{ dbt.type_bigint() }}) as order_line_id,
         {{ sfa.odoo_many2one_id('_record', 'order_id') }} as order_id,
@@ -27,6 +28,7 @@ renamed as (
         _deleted as is_deleted,
         _extracted_at as extracted_at
     from source
+    {%- endcall %}
 
 )
 

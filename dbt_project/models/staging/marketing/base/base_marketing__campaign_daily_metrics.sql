@@ -14,6 +14,7 @@ source as (
 
 renamed as (
 
+    {% call sfa.json_parsed_once('source', '_record') -%}
     select
         _record_id as metric_id,
         {{ sfa.text_field('_record', 'properties.campaign_id') }} as campaign_id,
@@ -27,6 +28,7 @@ renamed as (
         _deleted as is_deleted,
         _extracted_at as extracted_at
     from source
+    {%- endcall %}
 
 )
 
