@@ -19,7 +19,9 @@ renamed as (
         _record_id as activity_id,
         {{ sfa.text_field('_record', 'active_record_type') }} as activity_type,
         {{ sfa.text_field('_record', 'active_record_content') }} as activity_content,
-        {{ sfa.json_array_length('_record', 'related_object_data') }} as related_object_count,
+        {#- counted on the extracted list, not the record: the same expression as the next column,
+            which DuckDB computes once for both #}
+        {{ sfa.json_array_length(sfa.json_value_text('_record', 'related_object_data'), '') }} as related_object_count,
         {{ sfa.json_value_text('_record', 'related_object_data') }} as related_objects_json,
         coalesce({{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'activity_time__c')) }}, {{ sfa.epoch_ms_to_local(sfa.json_field('_record', 'create_time')) }}) as activity_at,
         {{ sfa.crm_common_columns() }}
