@@ -115,6 +115,9 @@
     {%- for path in modules.re.findall("json_extract_string\\(" ~ modules.re.escape(column) ~ ", '(\\$[^']*)'\\)", body) -%}
         {%- if path not in paths -%}{%- do paths.append(path) -%}{%- endif -%}
     {%- endfor -%}
+    {%- if not paths -%}
+        {{ return(body) }}
+    {%- endif -%}
     {#- a namespace: a plain `set` inside a loop does not outlive the loop #}
     {%- set rewritten = namespace(select_list=body.rstrip()[:-(tail | length)]) -%}
     {%- for path in paths -%}
