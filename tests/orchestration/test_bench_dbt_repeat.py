@@ -1,6 +1,6 @@
 """`sfa bench dbt --repeat N`: every incremental run starts from the warehouse the full build left,
-and the median is what the ratio uses; the no-change build runs on that warehouse too. dbt and the World are replaced by stand-ins, so this checks
-the benchmark's bookkeeping, not dbt."""
+and the median is what the ratio uses; the no-change build runs on that warehouse too. dbt and the
+World are replaced by stand-ins, so this checks the benchmark's bookkeeping, not dbt."""
 
 from __future__ import annotations
 
@@ -25,20 +25,17 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
         return 1, {"changes": 1}
 
     incremental_seconds = iter([3.0, 1.0, 2.0])
-    changes_seen: list[int] = []
-    floor_changes_seen: list[int] = []
+    # (label, changes in the warehouse) of every build after the full one, in order
+    changes_seen: list[tuple[str, int]] = []
 
     def run_dbt(args, env, log_dir, label="dbt", poll_seconds=0.1):
         if label == "full":
             return 10.0, 100.0, {"results": []}
-        if label == "unchanged":
-            con = duckdb.connect(env["SFA_WAREHOUSE"], read_only=True)
-            floor_changes_seen.append(con.execute("select count(*) from changes").fetchone()[0])
-            con.close()
-            return 0.5, 40.0, {"results": []}
         con = duckdb.connect(env["SFA_WAREHOUSE"], read_only=True)
-        changes_seen.append(con.execute("select count(*) from changes").fetchone()[0])
+        changes_seen.append((label, con.execute("select count(*) from changes").fetchone()[0]))
         con.close()
+        if label == "unchanged":
+            return 0.5, 40.0, {"results": []}
         return next(incremental_seconds), 50.0, {"results": []}
 
     monkeypatch.setattr(bench_dbt, "land_world", land_world)
@@ -48,15 +45,14 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
 
     report = bench_dbt.run_benchmark(1, 7, tmp_path, repeat=3, echo=lambda message: None)
 
-    # Each run saw only its own change: the warehouse was restored before the second and third.
-    assert changes_seen == [1, 1, 1]
+    # The no-change build ran once, first, on the full build's warehouse; each incremental run saw
+    # only its own change: the warehouse was restored before every one.
+    assert changes_seen == [("unchanged", 0), ("incremental", 1), ("incremental_2", 1), ("incremental_3", 1)]
     incremental = report["steps"][-1]
     assert incremental["step"] == "dbt build (incremental, median of 3)"
     assert incremental["seconds"] == 2.0
     assert incremental["detail"]["runs_seconds"] == [3.0, 1.0, 2.0]
     assert report["ratio"] == 0.2 and report["passed"]
-    # The no-change build ran once, on the full build's warehouse, before any change was appended.
-    assert floor_changes_seen == [0]
     floor = next(s for s in report["steps"] if s["step"].startswith("dbt build, nothing changed"))
     assert floor["seconds"] == 0.5 and report["floor_ratio"] == 0.05
     assert [s["step"] for s in report["steps"]].count("append changed versions (1% of every stream)") == 1
