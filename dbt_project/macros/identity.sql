@@ -20,63 +20,6 @@
     entity in ('{{ stream }}'{% for alias in aliases %}, '{{ alias }}'{% endfor %})
 {%- endmacro %}
 
-{#-
-    An order-independent fingerprint of one stream's identity map entries, as text. The identity
-    staging models keep the fingerprint of the map they last applied in their table comment: while
-    the map is unchanged (a run in which no record joined, left or moved between clusters), no
-    canonical id can have changed, so the run skips diffing every built row against the whole map
-    (about a second per run at a million leads). Engines without table comments always diff.
--#}
-{% macro identity_fingerprint(stream) -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set fingerprint = adapter.dispatch('identity_fingerprint_sql', 'sfa')() -%}
-    {%- set result = run_query("select " ~ fingerprint ~ " from " ~ source('quality', 'identity_map')
-                               ~ " where " ~ sfa._identity_entities(stream)) -%}
-    {{ return(none if result is none else 'identity_map ' ~ result.columns[0].values()[0]) }}
-{%- endmacro %}
-
-{% macro default__identity_fingerprint_sql() -%}
-    cast(count(*) as {{ dbt.type_string() }}) || ':' || cast(coalesce(sum(cast(hash(record_id, canonical_id) as decimal(38, 0))), 0) as {{ dbt.type_string() }})
-{%- endmacro %}
-
-{% macro duckdb__identity_fingerprint_sql() -%}
-    cast(count(*) as varchar) || ':' || cast(coalesce(sum(hash(record_id, canonical_id)), 0) as varchar)
-{%- endmacro %}
-
-{% macro postgres__identity_fingerprint_sql() -%}
-    cast(count(*) as text) || ':' || cast(coalesce(sum(('x' || substr(md5(record_id || chr(31) || canonical_id), 1, 16))::bit(64)::bigint::numeric), 0) as text)
-{%- endmacro %}
-
-{#- The fingerprint stored by the last run (none when there is none or the engine keeps no comments). -#}
-{% macro stored_identity_fingerprint() -%}
-    {{ return(adapter.dispatch('stored_identity_fingerprint', 'sfa')()) }}
-{%- endmacro %}
-
-{% macro default__stored_identity_fingerprint() -%}
-    {{ return(none) }}
-{%- endmacro %}
-
-{% macro duckdb__stored_identity_fingerprint() -%}
-    {%- set result = run_query("select comment from duckdb_tables() where database_name = '" ~ this.database
-                               ~ "' and schema_name = '" ~ this.schema ~ "' and table_name = '" ~ this.identifier ~ "'") -%}
-    {{ return(result.columns[0].values()[0] if result is not none and result.rows | length == 1 else none) }}
-{%- endmacro %}
-
-{% macro postgres__stored_identity_fingerprint() -%}
-    {%- set result = run_query("select obj_description('" ~ this ~ "'::regclass, 'pg_class')") -%}
-    {{ return(result.columns[0].values()[0] if result is not none and result.rows | length == 1 else none) }}
-{%- endmacro %}
-
-{#- Post-hook: remember the fingerprint of the map this run applied. -#}
-{% macro remember_identity_fingerprint(stream) -%}
-    {%- set fingerprint = sfa.identity_fingerprint(stream) if target.type in ('duckdb', 'postgres') else none -%}
-    {%- if fingerprint is none -%}
-    select 1
-    {%- else -%}
-    comment on table {{ this }} is '{{ fingerprint }}'
-    {%- endif -%}
-{%- endmacro %}
-
 {#- A CRM user reference: a list of openUserIds (owner, created_by) or a plain string. -#}
 {% macro crm_user_ref(column, path) -%}
     coalesce(
@@ -103,8 +46,11 @@
 {% macro staging_with_identity(stream, base_model, id_column, canonical_column, source) -%}
 {%- set base = ref(base_model) -%}
 
-{%- set fingerprint = sfa.identity_fingerprint(stream) if is_incremental() else none -%}
-{%- set identity_changed = is_incremental() and (fingerprint is none or fingerprint != sfa.stored_identity_fingerprint()) -%}
+{%- set fingerprints = sfa.input_fingerprints([stream], stream) if is_incremental() else {} -%}
+{%- set stored = sfa.stored_fingerprints() if is_incremental() else {} -%}
+{%- set identity_changed = is_incremental() and not sfa.input_unchanged('identity_map', fingerprints, stored) -%}
+{#- Ids new to the table without a new version are ids released from quarantine. -#}
+{%- set quarantine_changed = is_incremental() and not sfa.input_unchanged('quarantine', fingerprints, stored) -%}
 {#- The whole map when it is diffed (or in a full build), else only the affected ids' entries. -#}
 {%- set whole_map = not is_incremental() or identity_changed %}
 
@@ -124,7 +70,7 @@ identity as (
 
 affected as (
 
-    {{ sfa.keys_changed_since_built(base, id_column) }}
+    {{ sfa.keys_changed_since_built(base, id_column, include_unseen=quarantine_changed) }}
     {%- if identity_changed %}
 
     union
@@ -184,8 +130,8 @@ select * from final
         unique_key=id_column,
         incremental_strategy='delete+insert',
         post_hook=[
-            "{{ sfa.delete_keys_not_in('" ~ id_column ~ "', '(select " ~ id_column ~ " from ' ~ ref('" ~ base_model ~ "') ~ ' where ' ~ sfa.not_quarantined('" ~ stream ~ "', '" ~ id_column ~ "') ~ ')') }}",
-            "{{ sfa.remember_identity_fingerprint('" ~ stream ~ "') }}",
+            "{{ sfa.delete_keys_not_in('" ~ id_column ~ "', '(select " ~ id_column ~ " from ' ~ ref('" ~ base_model ~ "') ~ ' where ' ~ sfa.not_quarantined('" ~ stream ~ "', '" ~ id_column ~ "') ~ ')', quarantine_streams=['" ~ stream ~ "']) }}",
+            "{{ sfa.remember_input_fingerprints(['" ~ stream ~ "'], '" ~ stream ~ "') }}",
         ],
     ) }}
 {%- endmacro %}

@@ -23,12 +23,16 @@
 
 {#- Keys of `driver` (a relation or a subquery in parentheses) whose current row is newer than
     the newest `watermark` this model holds (`>=`, as in raw_latest: ties are read again,
-    harmlessly), plus driver keys this model does not hold yet (new, or back from quarantine with
-    no new version). -#}
-{% macro keys_changed_since_built(driver, key, watermark='extracted_at') -%}
+    harmlessly; every key when the model holds none), plus, with `include_unseen`, driver keys this
+    model does not hold yet although their row is older: keys back from quarantine with no new
+    version. Callers leave those out when no key can have come back (the quarantine fingerprint is
+    unchanged, or the driver is itself key-incremental and stamps re-inserted keys with a new
+    `refreshed_at`). -#}
+{% macro keys_changed_since_built(driver, key, watermark='extracted_at', include_unseen=true) -%}
     select changed.{{ key }}
     from {{ driver }} as changed
-    where changed.{{ watermark }} >= (select max(built.{{ watermark }}) from {{ this }} as built)
+    where changed.{{ watermark }} >= {{ sfa.built_watermark(watermark) }}
+    {%- if include_unseen %}
     union
     {#- except, not an anti-join: several times faster on DuckDB for millions of keys #}
     (
@@ -36,20 +40,37 @@
         except
         select built.{{ key }} from {{ this }} as built
     )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The newest `column` this model holds, or a time before any data when it holds no rows. -#}
+{% macro built_watermark(column) -%}
+    coalesce((select max(built.{{ column }}) from {{ this }} as built), cast('1900-01-01 00:00:00' as {{ dbt.type_timestamp() }}))
 {%- endmacro %}
 
 {#- Post-hook: drop the keys the model holds that `driver` no longer has (tombstoned or newly
-    quarantined records). Runs after the merge, inside the model's transaction. -#}
-{% macro delete_keys_not_in(key, driver) -%}
-    {%- if is_incremental() -%}
+    quarantined records). Runs after the merge, inside the model's transaction.
+    With `quarantine_streams`: when none of their records was quarantined since the model's last
+    run (fingerprint in its table comment, macros/input_fingerprints.sql), keys can only have left
+    as tombstones, so only the keys of `tombstones` (a subquery of the key, or none when the driver
+    keeps no tombstones to lose) are deleted instead of diffing every key. -#}
+{% macro delete_keys_not_in(key, driver, quarantine_streams=none, tombstones=none) -%}
+    {%- if not is_incremental() -%}
+    select 1
+    {%- elif quarantine_streams is not none and sfa.quarantine_unchanged(quarantine_streams) -%}
+        {%- if tombstones is none -%}
+    select 1
+        {%- else -%}
+    delete from {{ this }}
+    where {{ key }} in {{ tombstones }}
+        {%- endif -%}
+    {%- else -%}
     delete from {{ this }}
     where {{ key }} in (
         select built.{{ key }} from {{ this }} as built
         except
         select present.{{ key }} from {{ driver }} as present
     )
-    {%- else -%}
-    select 1
     {%- endif -%}
 {%- endmacro %}
 
@@ -95,4 +116,20 @@
 
 {% macro spark__differs(a, b) -%}
     (not ({{ a }} <=> {{ b }}))
+{%- endmacro %}
+
+{#- Pre-hook of int_crm__activity_links: while no activity was quarantined or released since the
+    last run, drop the links of every activity with a version at or after the table's newest
+    `extracted_at` (edited, emptied or tombstoned); the model then inserts the links of those
+    still current. Otherwise the model diffs versions and its post-hook cleans up instead. -#}
+{% macro delete_links_of_new_versions(activities) -%}
+    {%- if is_incremental() and sfa.quarantine_unchanged(['crm_activities']) -%}
+    delete from {{ this }}
+    where activity_id in (
+        select changed.activity_id from {{ activities }} as changed
+        where changed.extracted_at >= {{ sfa.built_watermark('extracted_at') }}
+    )
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}

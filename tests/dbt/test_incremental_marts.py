@@ -13,7 +13,10 @@ stage change, all stage changes of one tombstoned, a stage change edited, one mo
 opportunity and one released from quarantine, an opportunity released from quarantine and a new one
 with no stage change. The incremental `dbt run` must then equal `dbt run --full-refresh` for every
 relation in staging, intermediate and marts, row for row; so must a second incremental run with a
-later as-of date and a full refresh at that date. When the local Postgres answers, the first two
+later as-of date and a full refresh at that date. That second run also lands a lead tombstone, an
+activity moved to another lead and one emptied, with no quarantine or identity change, so the lead and
+activity models take the path their unchanged input fingerprints allow (watermarks only, no diff of
+every key). When the local Postgres answers, the first two
 runs happen there too (raw and quality copied over before each) and the incremental Postgres build
 must equal the DuckDB full refresh.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -150,6 +154,10 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     moved, moved_from = lead_activity(set())
     emptied, emptied_from = lead_activity({moved_from})
     deleted_activity, deleted_from = lead_activity({moved_from, emptied_from})
+    late_moved, late_moved_from = lead_activity({moved_from, emptied_from, deleted_from})
+    late_emptied, late_emptied_from = lead_activity({moved_from, emptied_from, deleted_from, late_moved_from})
+    late_tombstoned = next(lead for lead in leads[14:] if not lead.get("is_deleted")
+                           and lead["_id"] not in (late_moved_from, late_emptied_from))
     rep = next(u for u in users if u["openUserId"] == owner_changed["owner"][0])
     other_team = next(d for d in departments if d["parentId"] not in (0, None) and d["id"] != rep.get("mainDepartmentId")
                       and d["parentId"] != 999999)
@@ -256,6 +264,7 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _dbt(work, warehouse, "run")
     incremental = _contents(warehouse)
     compiled = (work / "target" / "run" / "sfa" / "models" / "intermediate" / "sales" / "int_leads_enriched.sql").read_text()
+    compiled_first_stg_leads = (work / "target" / "compiled" / "sfa" / "models" / "staging" / "crm" / "stg_crm__leads.sql").read_text()
     postgres = None
     if mirror:
         try:
@@ -268,22 +277,45 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
             postgres = {"incremental": mirror.contents(relations), "relations": relations}
         finally:
             mirror.drop()
-    # The as-of date moves on with no new data: open deals' current spells (and every other date-
-    # dependent figure) must follow.
+    _dbt(work, warehouse, "run", "--full-refresh")
+    full = _contents(warehouse)
+    full_warehouse = work / "full.duckdb"  # what the Postgres incremental run must equal
+    shutil.copyfile(warehouse, full_warehouse)
+    # The as-of date moves on: open deals' current spells (and every other date-dependent figure)
+    # must follow. Lead and activity changes land with quarantine and identity map unchanged.
+    con = duckdb.connect(str(warehouse))
+    try:
+        later_twice = lambda record: {**later(later(record))}  # noqa: E731
+        land_records(con, "crm_leads", [[{**later_twice(late_tombstoned), "is_deleted": True, "life_status": "invalid"}]],
+                     source="crm", keys=record_keys("crm_leads"))
+        land_records(con, "crm_activities", [[
+            {**later_twice(late_moved), "related_object_data": [{"describe_api_name": "LeadsObj", "id": new_target["_id"]}]},
+            {**later_twice(late_emptied), "related_object_data": []},
+        ]], source="crm", keys=record_keys("crm_activities"))
+    finally:
+        con.close()
     later_day = {"SFA_AS_OF_DATE": LATER_AS_OF_DATE}
     _dbt(work, warehouse, "run", env=later_day)
     incremental_later = _contents(warehouse)
+    compiled_dir = work / "target" / "compiled" / "sfa" / "models"
+    compiled_later = {model: (compiled_dir / path).read_text() for model, path in (
+        ("stg_crm__leads", "staging/crm/stg_crm__leads.sql"),
+        ("int_crm__activity_links", "intermediate/crm/int_crm__activity_links.sql"),
+        ("int_leads_enriched", "intermediate/sales/int_leads_enriched.sql"))}
     _dbt(work, warehouse, "run", "--full-refresh", env=later_day)
     full_later = _contents(warehouse)
-    _dbt(work, warehouse, "run", "--full-refresh")
-    return {"work": work, "warehouse": warehouse, "incremental": incremental, "full": _contents(warehouse),
+    return {"work": work, "warehouse": warehouse, "full_warehouse": full_warehouse, "incremental": incremental,
+            "full": full,
             "incremental_later": incremental_later, "full_later": full_later,
-            "compiled": compiled, "postgres": postgres, "leads": {
+            "compiled": compiled, "compiled_later": compiled_later,
+            "compiled_first_stg_leads": compiled_first_stg_leads, "postgres": postgres, "leads": {
                 "owner_changed": owner_changed["_id"], "tombstoned": tombstoned["_id"], "quarantined": quarantined["_id"],
                 "released": released["_id"], "merged": merged["_id"], "cluster_a": cluster_a["_id"],
                 "cluster_b": cluster_b["_id"], "new_target": new_target["_id"], "moved_from": moved_from,
                 "emptied_from": emptied_from, "deleted_from": deleted_from, "engaged": engaged["_id"],
-                "converted": converted["leads_id"]},
+                "converted": converted["leads_id"], "late_tombstoned": late_tombstoned["_id"],
+                "late_moved": late_moved["_id"], "late_moved_from": late_moved_from,
+                "late_emptied": late_emptied["_id"]},
             "new_owner": new_owner, "moved_rep": rep["openUserId"], "team": other_team["id"],
             "opportunities": {
                 "staged": staged["_id"], "tombstoned": opportunity_tombstoned["_id"], "reassigned": reassigned["_id"],
@@ -312,6 +344,15 @@ def test_incremental_run_equals_full_refresh(changed_warehouse: dict, incrementa
     assert not differing, json.dumps(differing, indent=1, ensure_ascii=False, default=str)
 
 
+def test_unchanged_fingerprints_skip_the_key_diffs(changed_warehouse: dict) -> None:
+    """In the second run no lead or activity was quarantined or released and no identity moved:
+    the lead and activity models found their changes from watermarks alone (the first run, with
+    quarantine and identity changes, diffed every key)."""
+    for model, sql in changed_warehouse["compiled_later"].items():
+        assert "except" not in sql.lower(), model
+    assert "except" in changed_warehouse["compiled_first_stg_leads"].lower()
+
+
 def test_each_change_reached_the_lead_models(changed_warehouse: dict) -> None:
     """The equality above would also hold if nothing had changed at all: check that each change is
     visible (in the state both builds agree on)."""
@@ -331,6 +372,14 @@ def test_each_change_reached_the_lead_models(changed_warehouse: dict) -> None:
         assert _one(con, "select count(*) from intermediate.int_crm__activity_links where related_record_id = ?",
                     [ids["new_target"]]) >= 1
         assert _one(con, "select engagement_events from marts.lead_scores where lead_id = ?", [ids["engaged"]]) >= 1
+        # The second run's changes (taken on the fingerprint-guarded path).
+        for model in ("intermediate.int_leads_enriched", "marts.lead_scores"):
+            assert _one(con, f"select count(*) from {model} where lead_id = ?", [ids["late_tombstoned"]]) == 0, model
+        links = "select count(*) from intermediate.int_crm__activity_links where activity_id = ? and related_record_id = ?"
+        assert _one(con, links, [ids["late_moved"], ids["new_target"]]) == 1
+        assert _one(con, links, [ids["late_moved"], ids["late_moved_from"]]) == 0
+        assert _one(con, "select count(*) from intermediate.int_crm__activity_links where activity_id = ?",
+                    [ids["late_emptied"]]) == 0
         teams = con.execute("select distinct team_id from intermediate.int_leads_enriched where owner_id = ?",
                             [changed_warehouse["moved_rep"]]).fetchall()
         assert teams == [(changed_warehouse["team"],)]
@@ -384,7 +433,7 @@ def test_postgres_incremental_run_equals_duckdb_full_refresh(changed_warehouse: 
     # other column must match.
     comparable = {relation: [i for i, column in enumerate(columns) if not column.endswith("_json")]
                   for relation, columns in postgres["relations"].items()}
-    con = duckdb.connect(str(changed_warehouse["warehouse"]), read_only=True)
+    con = duckdb.connect(str(changed_warehouse["full_warehouse"]), read_only=True)
     try:
         duck = {relation: comparable_rows(con.execute(f"select {', '.join(columns)} from {relation}").fetchall())
                 for relation, columns in postgres["relations"].items()}

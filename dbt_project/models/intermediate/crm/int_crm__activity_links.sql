@@ -1,18 +1,27 @@
 -- One row per (activity, related record): `related_object_data` unnested with a small index spine,
 -- the same way on every engine. Key-incremental on activity_id (macros/incremental_keys.sql): a run
--- unnests only the activities whose current version the table was not built from (each row keeps
--- its activity's extracted_at); the post-hook drops the links of replaced versions, since an edited
--- activity may now relate to no record at all, and of deleted or quarantined activities.
+-- unnests only the activities with a version newer than the table's newest `extracted_at` (each row
+-- keeps its activity's extracted_at); a pre-hook first drops those activities' links, since an
+-- edited activity may now relate to no record at all, and a tombstone to none. When an activity was
+-- quarantined or released since the last run (the quarantine fingerprint in the table comment
+-- differs), the run diffs every (activity, version) instead and a post-hook drops the links of
+-- versions no longer current.
 
+{%- set activities_sql = '(select activity_id, extracted_at, is_deleted from ' ~ ref('stg_crm__activities') ~ ')' %}
 {%- set current_activities = '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)' %}
+{%- set quarantine_unchanged = sfa.quarantine_unchanged(['crm_activities']) %}
 
-{#- The hook spells the driver out again: hook strings are rendered when they run, and a ref()
+{#- The hooks spell the driver out again: hook strings are rendered when they run, and a ref()
     rendered at parse time would name this model instead of staging. #}
 {{ config(
     materialized='incremental',
     unique_key='activity_id',
     incremental_strategy='delete+insert',
-    post_hook="{{ sfa.delete_stale_versions('activity_id', 'extracted_at', '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)') }}",
+    pre_hook="{{ sfa.delete_links_of_new_versions('(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ')') }}",
+    post_hook=[
+        "{% if not sfa.quarantine_unchanged(['crm_activities']) %}{{ sfa.delete_stale_versions('activity_id', 'extracted_at', '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)') }}{% else %}select 1{% endif %}",
+        "{{ sfa.remember_input_fingerprints(['crm_activities']) }}",
+    ],
 ) }}
 
 
@@ -22,7 +31,11 @@ with
 
 unbuilt as (
 
+    {%- if quarantine_unchanged %}
+    {{ sfa.keys_changed_since_built(activities_sql, 'activity_id', include_unseen=false) }}
+    {%- else %}
     {{ sfa.keys_with_unbuilt_versions(current_activities, 'activity_id', 'extracted_at') }}
+    {%- endif %}
 
 ),
 

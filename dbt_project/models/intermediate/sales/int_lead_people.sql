@@ -20,7 +20,7 @@ affected_people as (
 
     select person_id
     from {{ ref('int_leads_enriched') }}
-    where refreshed_at > (select max(refreshed_at) from {{ this }})
+    where refreshed_at > {{ sfa.built_watermark('refreshed_at') }}
 
     union
 

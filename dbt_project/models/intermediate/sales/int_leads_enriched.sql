@@ -1,15 +1,20 @@
 -- Current leads (tombstones removed) with their conversion, first follow-up (earliest activity
 -- naming the lead) and the owner's team.
 -- Key-incremental on lead_id (macros/incremental_keys.sql): a run rebuilds the leads staging
--- rewrote since the last one (new version, new person, back from quarantine), plus those whose
--- follow-ups, conversion or owner's team differ from what the table holds (a narrow diff of those
--- columns); leads gone from staging are deleted.
+-- rewrote since the last one (new version, new person, back from quarantine: stg_crm__leads is
+-- key-incremental and stamps each with a new refreshed_at), plus those whose follow-ups,
+-- conversion or owner's team differ from what the table holds (a narrow diff of those columns);
+-- leads gone from staging are deleted (only tombstones need looking at while no lead was
+-- quarantined since the last run).
 
 {{ config(
     materialized='incremental',
     unique_key='lead_id',
     incremental_strategy='delete+insert',
-    post_hook="{{ sfa.delete_keys_not_in('lead_id', '(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where not is_deleted)') }}",
+    post_hook=[
+        "{{ sfa.delete_keys_not_in('lead_id', '(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where not is_deleted)', quarantine_streams=['crm_leads'], tombstones='(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where is_deleted)') }}",
+        "{{ sfa.remember_input_fingerprints(['crm_leads']) }}",
+    ],
 ) }}
 
 with
@@ -49,7 +54,7 @@ reps as (
 
 affected_leads as (
 
-    {{ sfa.keys_changed_since_built(ref('stg_crm__leads'), 'lead_id', 'refreshed_at') }}
+    {{ sfa.keys_changed_since_built(ref('stg_crm__leads'), 'lead_id', 'refreshed_at', include_unseen=false) }}
 
     union
 

@@ -1,14 +1,18 @@
 {%- set cutoffs = var('lead_grade_cutoffs') -%}
 -- Key-incremental on lead_id (macros/incremental_keys.sql): a run rescores the leads refreshed in
 -- int_leads_enriched since this table's last run and those whose engagement changed (new events, or
--- decay after the as-of date moved); leads no longer current are deleted. After changing the scoring
--- seed or vars, run with --full-refresh.
+-- decay after the as-of date moved); leads no longer current are deleted (only tombstones need
+-- looking at while no lead was quarantined since the last run). After changing the scoring seed or
+-- vars, run with --full-refresh.
 
 {{ config(
     materialized='incremental',
     unique_key='lead_id',
     incremental_strategy='delete+insert',
-    post_hook="{{ sfa.delete_keys_not_in('lead_id', ref('int_leads_enriched')) }}",
+    post_hook=[
+        "{{ sfa.delete_keys_not_in('lead_id', ref('int_leads_enriched'), quarantine_streams=['crm_leads'], tombstones='(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where is_deleted)') }}",
+        "{{ sfa.remember_input_fingerprints(['crm_leads']) }}",
+    ],
 ) }}
 
 with
@@ -30,7 +34,7 @@ affected_leads as (
 
     select lead_id
     from {{ ref('int_leads_enriched') }}
-    where refreshed_at > (select max(refreshed_at) from {{ this }})
+    where refreshed_at > {{ sfa.built_watermark('refreshed_at') }}
 
     union
 
