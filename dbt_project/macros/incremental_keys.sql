@@ -133,3 +133,11 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- A boolean SQL expression evaluated now (in the execute phase; false while parsing). For checks
+    that decide which diff a model's incremental run needs. -#}
+{% macro query_is_true(expression) -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set result = run_query('select ' ~ expression) -%}
+    {{ return(result is not none and result.columns[0].values()[0] in (true, 1)) }}
+{%- endmacro %}
