@@ -1,5 +1,9 @@
 -- Current opportunities (tombstones removed) with the amount in the reporting currency, the stage's
 -- order and default probability, open/won/lost flags and the owner's team and region.
+-- A closed deal the CRM holds no close date for (the quality gate quarantines those; this keeps the
+-- marts consistent when it is off or the rule only warns) closes on the day it entered its closing
+-- stage, else the day it was last modified: every won deal then falls in some month, so won revenue
+-- by month adds up to won revenue.
 
 with
 
@@ -28,6 +32,15 @@ reps as (
 
 ),
 
+{%- set is_closed = "coalesce(stages.is_closed, opportunities.sales_status in ('won', 'lost'))" %}
+{%- set close_date -%}
+    case
+        when {{ is_closed }}
+            then coalesce(opportunities.close_date, cast(opportunities.stage_changed_at as date), cast(opportunities.modified_at as date))
+        else opportunities.close_date
+    end
+{%- endset %}
+
 final as (
 
     select
@@ -55,8 +68,9 @@ final as (
         {{ sfa.to_reporting_currency('opportunities.amount', 'fx_rates.rate_to_cny') }} as amount_cny,
         opportunities.created_at,
         cast(opportunities.created_at as date) as created_date,
-        opportunities.close_date,
-        {{ sfa.month_start('opportunities.close_date') }} as close_month,
+        {{ close_date }} as close_date,
+        opportunities.close_date as crm_close_date,
+        {{ sfa.month_start(close_date) }} as close_month,
         opportunities.stage_changed_at,
         opportunities.last_followed_at,
         opportunities.modified_at,
@@ -64,8 +78,8 @@ final as (
         coalesce(stages.is_closed and not stages.is_won, opportunities.sales_status = 'lost') as is_lost,
         coalesce(not stages.is_closed, opportunities.sales_status = 'in_progress') as is_open,
         case
-            when coalesce(stages.is_closed, opportunities.sales_status in ('won', 'lost'))
-                then {{ sfa.days_between('opportunities.created_at', 'opportunities.close_date') }}
+            when {{ is_closed }}
+                then {{ sfa.days_between('opportunities.created_at', close_date) }}
         end as sales_cycle_days
     from opportunities
     left join fx_rates

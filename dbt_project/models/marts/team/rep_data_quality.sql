@@ -54,7 +54,7 @@ field_checks as (
 
     select owner_id, 'opportunity' as record_kind,
         (case when amount is not null then 1 else 0 end)
-        + (case when close_date is not null then 1 else 0 end)
+        + (case when crm_close_date is not null then 1 else 0 end)
         + (case when forecast_category is not null then 1 else 0 end)
         + (case when product_line is not null then 1 else 0 end) as filled,
         4 as checked
