@@ -35,12 +35,7 @@
     select {{ sfa._snapshot_columns('everything', documented) }}
     from {{ source_relation }} as everything
     {%- else %}
-    {%- set watermark -%}
-        (
-            select coalesce(max(seen.{{ watermark_column }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
-            from {{ snapshot_table }} as seen
-        )
-    {%- endset %}
+    {%- set watermark = sfa.built_watermark(watermark_column) %}
     {%- set unseen_filter -%}
         (unseen.{{ watermark_column }} < {{ watermark }} or unseen.{{ watermark_column }} is null)
         and not exists (
