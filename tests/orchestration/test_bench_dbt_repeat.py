@@ -1,9 +1,11 @@
 """`sfa bench dbt --repeat N`: every incremental run starts from the warehouse the full build left,
 and the median is what the ratio uses; the no-change build runs on that warehouse too. dbt and the
-World are replaced by stand-ins, so this checks the benchmark's bookkeeping, not dbt."""
+World are replaced by stand-ins, so this checks the benchmark's bookkeeping, not dbt; and `run_dbt`
+tells a command's CPU time from its wall time."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import duckdb
@@ -30,13 +32,14 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
 
     def run_dbt(args, env, log_dir, label="dbt", poll_seconds=0.1):
         if label == "full":
-            return 10.0, 100.0, {"results": []}
+            return bench_dbt.DbtRun(10.0, 100.0, 40.0, {"results": []})
         con = duckdb.connect(env["SFA_WAREHOUSE"], read_only=True)
         changes_seen.append((label, con.execute("select count(*) from changes").fetchone()[0]))
         con.close()
         if label == "unchanged":
-            return 0.5, 40.0, {"results": []}
-        return next(incremental_seconds), 50.0, {"results": []}
+            return bench_dbt.DbtRun(0.5, 40.0, 1.0, {"results": []})
+        seconds = next(incremental_seconds)
+        return bench_dbt.DbtRun(seconds, 50.0, 3 * seconds, {"results": []})
 
     monkeypatch.setattr(bench_dbt, "land_world", land_world)
     monkeypatch.setattr(bench_dbt, "build_quality", lambda warehouse: (0, "stand-in"))
@@ -52,8 +55,35 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
     assert incremental["step"] == "dbt build (incremental, median of 3)"
     assert incremental["seconds"] == 2.0
     assert incremental["detail"]["runs_seconds"] == [3.0, 1.0, 2.0]
+    assert incremental["cpu_seconds"] == 6.0 and report["cpu_ratio"] == 0.15
     assert report["ratio"] == 0.2 and report["passed"]
     floor = next(s for s in report["steps"] if s["step"].startswith("dbt build, nothing changed"))
     assert floor["seconds"] == 0.5 and report["floor_ratio"] == 0.05
     assert [s["step"] for s in report["steps"]].count("append changed versions (1% of every stream)") == 1
     assert not (tmp_path / "after_full.duckdb").exists()
+
+
+def test_run_dbt_measures_the_cpu_of_the_dbt_process(tmp_path: Path, monkeypatch) -> None:
+    """A stand-in `dbt` that computes for 0.4 s of CPU and then sleeps 0.6 s must report at least
+    1 s of wall time and about 0.4 s of CPU."""
+    fake = tmp_path / "bin" / "dbt"
+    fake.parent.mkdir()
+    fake.write_text(f"""#!{sys.executable}
+import json, sys, time
+from pathlib import Path
+start = time.process_time()
+while time.process_time() - start < 0.4:
+    pass
+time.sleep(0.6)
+target = Path(sys.argv[sys.argv.index("--target-path") + 1])
+target.mkdir(parents=True, exist_ok=True)
+(target / "run_results.json").write_text(json.dumps({{"results": []}}))
+""")
+    fake.chmod(0o755)
+    monkeypatch.setattr(bench_dbt, "DBT_BIN", fake)
+
+    run = bench_dbt.run_dbt(["build"], {}, tmp_path / "dbt", "stand-in", poll_seconds=0.02)
+
+    assert run.seconds >= 1.0
+    assert 0.4 <= run.cpu_seconds < 0.9
+    assert run.results == {"results": []}
