@@ -12,22 +12,16 @@ the day it was last modified), and `dbt build` (models and every dbt test) must 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 
 from extractors.sandbox.world import World
-from tests.dbt.conftest import land_with_empty_quality
+from tests.dbt.conftest import land_with_empty_quality, run_dbt
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = Path(sys.executable).with_name("dbt")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
@@ -36,14 +30,14 @@ def _local_day(ms: int) -> date:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConnection, dict[str, date]]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, date]]]:
     work = tmp_path_factory.mktemp("no_quality_gate")
     warehouse = work / "sfa.duckdb"
     con = duckdb.connect(str(warehouse))
     try:
         land_with_empty_quality(con, World(seed=11, scale=0.03), page_size=500)
         won = con.execute("""
-            select _record_id, any_value(_record) from raw.crm_opportunities
+            select _record_id from raw.crm_opportunities
             where not _deleted
             group by _record_id
             having bool_and(_record->>'sales_status' = 'won' and _record->>'close_date' is not null
@@ -51,7 +45,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConn
             order by _record_id limit 2""").fetchall()
         assert len(won) == 2, "the World has fewer than two won opportunities to strip"
         expected = {}
-        for position, (record_id, _) in enumerate(won):
+        for position, (record_id,) in enumerate(won):
             versions = con.execute("select rowid, _record from raw.crm_opportunities where _record_id = ?",
                                    [record_id]).fetchall()
             for rowid, text in versions:
@@ -68,12 +62,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[duckdb.DuckDBPyConn
     finally:
         con.close()
 
-    cmd = [str(DBT_BIN), "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--log-level-file", "info"]
-    env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb", "SFA_AS_OF_DATE": "2026-10-31",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-4000:]
+    run_dbt(["build"], {"SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb", "SFA_AS_OF_DATE": "2026-10-31"},
+            work)
     con = duckdb.connect(str(warehouse), read_only=True)
     yield con, expected
     con.close()
