@@ -1,8 +1,9 @@
 """Key-incremental staging, intermediate and mart models equal a full refresh.
 
 The models in `macros/incremental_keys.sql`'s pattern (stg tables with a canonical id, activity
-links, enriched leads, lead people, lead scores) recompute only the keys whose inputs changed; the
-opportunity models downstream of them are tables rebuilt in full, fed by the same changes. A small
+links, enriched leads, lead people, lead scores, enriched opportunities and the `opportunities` mart)
+recompute only the keys whose inputs changed; the other opportunity models are tables rebuilt in
+full, fed by the same changes. A small
 World is built, then every kind of change that can reach them without touching most rows lands at
 once: an owner change, a
 tombstone, a lead newly quarantined and one released from quarantine with no new version, identity

@@ -4,13 +4,63 @@
 -- marts consistent when it is off or the rule only warns) closes on the day it entered its closing
 -- stage, else the day it was last modified: every won deal then falls in some month, so won revenue
 -- by month adds up to won revenue.
+-- Key-incremental on opportunity_id (macros/incremental_keys.sql): a run rebuilds the opportunities
+-- with a version extracted since the table's newest `extracted_at` (new, edited, tombstoned), those
+-- back from quarantine (only looked for when the quarantine fingerprint changed) and those whose
+-- owner's name, team or region differ from what the table holds; opportunities gone from staging
+-- are deleted (only tombstones need looking at while none was quarantined since the last run).
+-- The rebuilt rows get a new `refreshed_at`, which the key-incremental models downstream read.
+
+{%- set staging = ref('stg_crm__opportunities') %}
+{{ config(
+    materialized='incremental',
+    unique_key='opportunity_id',
+    incremental_strategy='delete+insert',
+    post_hook=[
+        "{{ sfa.delete_keys_not_in('opportunity_id', '(select opportunity_id from ' ~ ref('stg_crm__opportunities') ~ ' where not is_deleted)', quarantine_streams=['crm_opportunities'], tombstones='(select opportunity_id from ' ~ ref('stg_crm__opportunities') ~ ' where is_deleted)') }}",
+        "{{ sfa.remember_input_fingerprints(['crm_opportunities']) }}",
+    ],
+) }}
 
 with
 
+reps as (
+
+    select * from {{ ref('int_crm__reps') }}
+
+),
+
+{%- if is_incremental() %}
+
+affected_opportunities as (
+
+    {{ sfa.keys_changed_since_built(staging, 'opportunity_id', 'extracted_at',
+                                    include_unseen=not sfa.quarantine_unchanged(['crm_opportunities'])) }}
+
+    union
+
+    {#- The columns a row takes from its owner (int_crm__reps is rebuilt every run). #}
+    select built.opportunity_id
+    from {{ this }} as built
+    left join reps
+        on built.owner_id = reps.user_id
+    where {{ sfa.differs('built.owner_name', 'reps.user_name') }}
+        or {{ sfa.differs('built.team_id', 'reps.team_id') }}
+        or {{ sfa.differs('built.team_name', 'reps.team_name') }}
+        or {{ sfa.differs('built.region_id', 'reps.region_id') }}
+        or {{ sfa.differs('built.region_name', 'reps.region_name') }}
+
+),
+
+{%- endif %}
+
 opportunities as (
 
-    select * from {{ ref('stg_crm__opportunities') }}
+    select * from {{ staging }}
     where not is_deleted
+    {%- if is_incremental() %}
+        and opportunity_id in (select opportunity_id from affected_opportunities)
+    {%- endif %}
 
 ),
 
@@ -23,12 +73,6 @@ fx_rates as (
 stages as (
 
     select * from {{ ref('opportunity_stages') }}
-
-),
-
-reps as (
-
-    select * from {{ ref('int_crm__reps') }}
 
 ),
 
@@ -80,7 +124,9 @@ final as (
         case
             when {{ is_closed }}
                 then {{ sfa.days_between('opportunities.created_at', close_date) }}
-        end as sales_cycle_days
+        end as sales_cycle_days,
+        opportunities.extracted_at,
+        {{ sfa.refreshed_at() }} as refreshed_at
     from opportunities
     left join fx_rates
         on opportunities.currency = fx_rates.currency
