@@ -119,3 +119,35 @@ def test_dbt_connection_defers_row_group_merges(staged: tuple[Path, Path]) -> No
         settings[override] = done.stdout
     assert '"vacuum_tasks": 0' in settings[None]
     assert '"vacuum_tasks": 100' in settings["100"]
+
+
+def test_incremental_model_replaces_only_the_changed_keys(staged: tuple[Path, Path]) -> None:
+    """macros/materializations/duckdb_incremental.sql: a new raw version of some users replaces
+    exactly those rows of base_crm__users (delete+insert by user_id), the rest stay as they were,
+    and the temporary table is gone afterwards."""
+    from orchestration.bench_dbt import change_records
+
+    work, warehouse = staged
+    kind, before = _state(warehouse, "staging.base_crm__users")
+    assert kind == "BASE TABLE"
+    _, per_table = change_records(warehouse, percent=50)
+    changed = per_table["crm_users"]
+    assert 0 < changed < len(before)
+
+    done = _dbt(work, warehouse, "base_crm__users")
+    assert done.returncode == 0, done.stdout[-4000:]
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        columns = [c[0] for c in con.execute("describe staging.base_crm__users").fetchall()]
+        after = con.execute("select * from staging.base_crm__users").fetchall()
+        leftovers = con.execute("select count(*) from duckdb_tables() where table_name like '%__dbt_incr'").fetchone()[0]
+    finally:
+        con.close()
+    key, name = columns.index("user_id"), columns.index("user_name")
+    before_by_key = {row[key]: row for row in before}
+    after_by_key = {row[key]: row for row in after}
+    assert len(after) == len(after_by_key) == len(before_by_key)
+    edited = {k for k, row in after_by_key.items() if str(row[name]).endswith("(bench edit)")}
+    assert len(edited) == changed
+    assert all(after_by_key[k] == before_by_key[k] for k in after_by_key.keys() - edited)
+    assert leftovers == 0
