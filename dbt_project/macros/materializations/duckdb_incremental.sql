@@ -17,7 +17,8 @@
 
     `insert ... by name` matches columns by name: a model whose SQL gained a column fails with
     DuckDB's "does not have a column" binder error until it is rebuilt with `--full-refresh`
-    (dbt's `on_schema_change: ignore` would drop the new column silently). Other strategies, a
+    (dbt's `on_schema_change: ignore` would drop the new column silently); a column it no longer
+    selects stays, NULL in the rows inserted since. Other strategies, a
     list of keys, `on_schema_change`, incremental predicates, contracts, grants, indexes and
     Python models raise a compiler error rather than being ignored.
 -#}
@@ -73,10 +74,5 @@
         drop table {{ temp_relation }};
     {%- endcall %}
 
-    {% do persist_docs(target_relation, model) %}
-    {{ run_hooks(post_hooks, inside_transaction=True) }}
-    {{ adapter.commit() }}
-    {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-    {{ return({'relations': [target_relation]}) }}
+    {{ return(_sfa_commit_model(target_relation)) }}
 {% endmaterialization %}

@@ -45,11 +45,15 @@
         );
     {%- endcall %}
 
+    {{ return(_sfa_commit_model(target_relation)) }}
+{%- endmacro -%}
+
+{#- The end of every DuckDB materialization here: docs, post-hooks around the COMMIT. -#}
+{%- macro _sfa_commit_model(target_relation) -%}
     {% do persist_docs(target_relation, model) %}
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {{ adapter.commit() }}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
-
     {{ return({'relations': [target_relation]}) }}
 {%- endmacro -%}
 
