@@ -124,7 +124,8 @@ def test_dbt_connection_defers_row_group_merges(staged: tuple[Path, Path]) -> No
 def test_incremental_model_replaces_only_the_changed_keys(staged: tuple[Path, Path]) -> None:
     """macros/materializations/duckdb_incremental.sql: a new raw version of some users replaces
     exactly those rows of base_crm__users (delete+insert by user_id), the rest stay as they were,
-    and the temporary table is gone afterwards."""
+    and no `__dbt_incr` relation is left in the warehouse file (the staging table must be a
+    connection-local temporary table, or be dropped)."""
     from orchestration.bench_dbt import change_records
 
     work, warehouse = staged
