@@ -2,7 +2,6 @@
 
 
 import os
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -11,12 +10,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration import dbt_cli
 from orchestration.paths import DBT_PROJECT_DIR, warehouse_path
 from orchestration.resources import WarehouseResource
 
 DBT_TARGET = os.environ.get("SFA_DBT_TARGET", "duckdb")
-# The dbt beside this interpreter, so nothing depends on an activated virtualenv or on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dbt with Python's cyclic GC off (orchestration/dbt_cli.py).
+DBT_EXECUTABLE = str(dbt_cli.EXECUTABLE)
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,

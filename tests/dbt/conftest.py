@@ -15,7 +15,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -27,6 +26,7 @@ import pytest
 
 from extractors.landing import ensure_raw_table, land_records
 from extractors.sandbox.world import World
+from orchestration import dbt_cli
 from extractors.streams import STREAMS, record_keys
 
 SEED = 7
@@ -35,7 +35,7 @@ PG_DSN = os.environ.get("SFA_TEST_PG_DSN", "host=127.0.0.1 port=5432 dbname=test
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = Path(sys.executable).with_name("dbt")
+DBT_BIN = dbt_cli.EXECUTABLE  # what the Dagster assets run
 
 # Defect kinds a correct quality gate quarantines (error-level rules); the truth figures leave
 # these records out. Identity duplicates, deletes and late updates are handled downstream.

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from extractors.sandbox.world import World
+from orchestration import dbt_cli
 from tests.dbt.conftest import land_with_empty_quality
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = Path(sys.executable).with_name("dbt")
+DBT_BIN = dbt_cli.EXECUTABLE  # what the Dagster assets run
 # int_crm__reps (a table) over two staging views and their base tables.
 MODELS = ["base_crm__users", "stg_crm__users", "base_crm__departments", "stg_crm__departments", "int_crm__reps"]
 

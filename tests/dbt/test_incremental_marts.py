@@ -29,7 +29,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -38,6 +37,7 @@ import pytest
 
 from extractors.landing import land_records
 from extractors.sandbox.world import World
+from orchestration import dbt_cli
 from extractors.streams import record_keys
 from tests.conftest import PG_DSN, postgres_reachable
 from tests.dbt.conftest import (
@@ -50,7 +50,7 @@ from tests.dbt.conftest import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = Path(sys.executable).with_name("dbt")
+DBT_BIN = dbt_cli.EXECUTABLE  # what the Dagster assets run
 DAY_MS = 86_400_000
 SCHEMAS = ("staging", "intermediate", "marts")
 LATER_AS_OF_DATE = "2026-11-20"

@@ -13,7 +13,6 @@ import copy
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -21,12 +20,13 @@ import pytest
 
 from extractors.landing import land_records
 from extractors.sandbox.world import World
+from orchestration import dbt_cli
 from extractors.streams import record_keys
 from tests.dbt.conftest import built_columns, land_with_empty_quality
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = Path(sys.executable).with_name("dbt")
+DBT_BIN = dbt_cli.EXECUTABLE  # what the Dagster assets run
 DAY_MS = 86_400_000
 STREAM_MODELS = {"crm_leads": "crm__leads", "erp_customers": "erp__customers", "mkt_campaigns": "marketing__campaigns",
                  "crm_users": "crm__users"}
