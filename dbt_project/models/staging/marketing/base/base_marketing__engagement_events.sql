@@ -31,4 +31,8 @@ renamed as (
 
 )
 
-select * from renamed
+{#- refreshed_at: which run wrote the row; the primary_key test checks only the newest batch. #}
+select
+    renamed.*,
+    {{ sfa.refreshed_at() }} as refreshed_at
+from renamed
