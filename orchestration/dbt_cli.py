@@ -2,10 +2,10 @@
 
 dbt allocates millions of small objects (the manifest, a Jinja context per node, an event per log
 line) that live until the process exits, so each automatic collection walks a heap that is almost
-all alive and frees almost nothing. `dbt build` with nothing to do, on the sandbox at 500 leads,
-median of 3 runs each on one 2-core machine: 15.4 s with the collector as Python sets it, 13.7 s without it,
-for 64 MiB more peak memory (293 -> 358 MiB). dbt stays in one short process per command; the
-memory is returned when it exits.
+all alive and frees almost nothing. `dbt build` with nothing to do on the sandbox at 500 leads,
+medians of 3 alternated runs on one 2-core machine: 16.4 s wall with `dbt`, 14.7 s with this, for
+60 MiB more peak memory (294 -> 354 MiB). dbt stays in one short process per command; the memory
+is returned when it exits.
 
 Same arguments and exit codes as `dbt`. SFA_DBT_GC=on keeps Python's default collector (to compare,
 or for a project much larger than this one).
