@@ -167,13 +167,9 @@ class DbtRun:
         self.args = list(args)
         work_dir.mkdir(parents=True, exist_ok=True)
         self.output = work_dir / "dbt_output.txt"
-        cmd = [str(DBT_BIN), *self.args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-               str(DBT_PROJECT_DIR), "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
-               # The debug-level file log (every statement) costs CPU; the console output is kept.
-               "--log-level-file", "info"]
-        full_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
         with open(self.output, "w") as out:
-            self.process = subprocess.Popen(cmd, env=full_env, stdout=out, stderr=subprocess.STDOUT, text=True)
+            self.process = subprocess.Popen(_dbt_cmd(self.args, work_dir), env=_dbt_env(env), stdout=out,
+                                            stderr=subprocess.STDOUT, text=True)
 
     def wait(self, timeout: float = 600) -> None:
         code = self.process.wait(timeout=timeout)
@@ -182,8 +178,33 @@ class DbtRun:
             raise AssertionError(f"dbt {' '.join(self.args)} failed (exit {code}):\n{tail}")
 
 
-def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> None:
-    DbtRun(args, env, work_dir).wait()
+def _dbt_cmd(args: Iterable[str], work_dir: Path) -> list[str]:
+    return [str(DBT_BIN), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+            # The debug-level file log (every statement) costs CPU; the console output is kept.
+            "--log-level-file", "info"]
+
+
+def _dbt_env(env: Mapping[str, str]) -> dict[str, str]:
+    return {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}
+
+
+def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path, timeout: float = 600) -> None:
+    DbtRun(args, env, work_dir).wait(timeout)
+
+
+def dbt_output(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> subprocess.CompletedProcess:
+    """One dbt command whose exit code and console output the caller checks (a test expected to fail)."""
+    return subprocess.run(_dbt_cmd(args, work_dir), env=_dbt_env(env), capture_output=True, text=True, timeout=300)
+
+
+def land_small_world(warehouse: Path) -> None:
+    """A small World (seed 5, scale 0.02) into a new DuckDB file, quality tables empty."""
+    con = duckdb.connect(str(warehouse))
+    try:
+        land_with_empty_quality(con, World(seed=5, scale=0.02), page_size=500)
+    finally:
+        con.close()
 
 
 def copy_to_postgres(con: duckdb.DuckDBPyConnection, pg, schemas: Mapping[str, str]) -> None:

@@ -16,9 +16,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from extractors.sandbox.world import World
 from orchestration import dbt_cli
-from tests.dbt.conftest import land_with_empty_quality
+from tests.dbt.conftest import dbt_output, land_small_world
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -28,12 +27,7 @@ MODELS = ["base_crm__users", "stg_crm__users", "base_crm__departments", "stg_crm
 
 
 def _dbt(work: Path, warehouse: Path, *select: str) -> subprocess.CompletedProcess:
-    cmd = [str(DBT_BIN), "run", "--select", *select, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
-           "--log-path", str(work / "logs"), "--log-level-file", "info"]
-    env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    return dbt_output(["run", "--select", *select], {"SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb"}, work)
 
 
 def _state(warehouse: Path, relation: str) -> tuple[str, list[tuple]]:
@@ -52,11 +46,7 @@ def _state(warehouse: Path, relation: str) -> tuple[str, list[tuple]]:
 def staged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("materializations")
     warehouse = work / "sfa.duckdb"
-    con = duckdb.connect(str(warehouse))
-    try:
-        land_with_empty_quality(con, World(seed=5, scale=0.02), page_size=500)
-    finally:
-        con.close()
+    land_small_world(warehouse)
     done = _dbt(work, warehouse, *MODELS)
     assert done.returncode == 0, done.stdout[-4000:]
     return work, warehouse

@@ -28,7 +28,6 @@ import copy
 import json
 import os
 import shutil
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -37,7 +36,6 @@ import pytest
 
 from extractors.landing import land_records
 from extractors.sandbox.world import World
-from orchestration import dbt_cli
 from extractors.streams import record_keys
 from tests.conftest import PG_DSN, postgres_reachable
 from tests.dbt.conftest import (
@@ -46,11 +44,9 @@ from tests.dbt.conftest import (
     copy_to_postgres,
     drop_postgres,
     land_with_empty_quality,
+    run_dbt,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = dbt_cli.EXECUTABLE  # what the Dagster assets run
 DAY_MS = 86_400_000
 SCHEMAS = ("staging", "intermediate", "marts")
 LATER_AS_OF_DATE = "2026-11-20"
@@ -58,12 +54,8 @@ NEW_DEAL_ID = "696bc1c9ffffffff00000001"
 
 
 def _dbt(work: Path, warehouse: Path, command: str, *args: str, env: dict | None = None) -> None:
-    cmd = [str(DBT_BIN), command, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir",
-           str(DBT_PROJECT_DIR), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
-    env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb", "SFA_AS_OF_DATE": "2026-10-31",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-4000:]
+    run_dbt([command, *args], {"SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb",
+                               "SFA_AS_OF_DATE": "2026-10-31", **(env or {})}, work)
 
 
 def _value(v: object) -> object:

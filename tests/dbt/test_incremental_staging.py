@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import duckdb
@@ -20,13 +18,9 @@ import pytest
 
 from extractors.landing import land_records
 from extractors.sandbox.world import World
-from orchestration import dbt_cli
 from extractors.streams import record_keys
-from tests.dbt.conftest import built_columns, land_with_empty_quality
+from tests.dbt.conftest import built_columns, land_with_empty_quality, run_dbt
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
-DBT_BIN = dbt_cli.EXECUTABLE  # what the Dagster assets run
 DAY_MS = 86_400_000
 STREAM_MODELS = {"crm_leads": "crm__leads", "erp_customers": "erp__customers", "mkt_campaigns": "marketing__campaigns",
                  "crm_users": "crm__users"}
@@ -37,13 +31,8 @@ SELECT = [f"{layer}_{name}" for name in STREAM_MODELS.values() for layer in ("ba
 
 def _dbt(work: Path, warehouse: Path, *args: str) -> None:
     """`dbt run` of the selected models; one target dir for all runs, so later ones parse partially."""
-    cmd = [str(DBT_BIN), "run", "--select", *SELECT, *args, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
-           "--log-path", str(work / "logs"), "--log-level-file", "info"]
-    env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout[-4000:]
+    run_dbt(["run", "--select", *SELECT, *args], {"SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb"}, work,
+            timeout=300)
 
 
 def _contents(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:

@@ -5,33 +5,21 @@ a delete+insert table stamped with `refreshed_at`)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from extractors.sandbox.world import World
-from orchestration import dbt_cli
-from tests.dbt.conftest import land_with_empty_quality
+from tests.dbt.conftest import dbt_output, land_small_world
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 MODELS = ["base_crm__activities", "stg_crm__activities"]
 PK_TEST = "primary_key_stg_crm__activities_refreshed_at__activity_id"
 
 
 def _dbt(work: Path, warehouse: Path, command: str, *select: str) -> subprocess.CompletedProcess:
-    cmd = [str(dbt_cli.EXECUTABLE), command, "--select", *select, "--project-dir", str(DBT_PROJECT_DIR),
-           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
-           "--log-path", str(work / "logs"), "--log-level-file", "info"]
-    env = {**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb",
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
-    done.stdout = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout)
-    return done
+    return dbt_output([command, "--no-use-colors", "--select", *select],
+                      {"SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb"}, work)
 
 
 def _batches(warehouse: Path) -> list[tuple[dt.datetime, int]]:
@@ -66,11 +54,7 @@ def _remove_duplicates(warehouse: Path) -> None:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     work = tmp_path_factory.mktemp("pk_batches")
     warehouse = work / "sfa.duckdb"
-    con = duckdb.connect(str(warehouse))
-    try:
-        land_with_empty_quality(con, World(seed=5, scale=0.02), page_size=500)
-    finally:
-        con.close()
+    land_small_world(warehouse)
     done = _dbt(work, warehouse, "build", *MODELS)
     assert done.returncode == 0, done.stdout[-4000:]
     return work, warehouse
@@ -109,9 +93,9 @@ def test_an_incremental_run_writes_one_new_batch_of_the_changed_ids(built: tuple
 
     work, warehouse = built
     rows_before = sum(n for _, n in _batches(warehouse))
-    # The World lands every row with one _extracted_at, which the build's watermark ties with
-    # (raw_latest reads `>=`): the first incremental run re-reads every id; the second only the
-    # changed ones.
+    # The small World's activities fit in one landed page, so they share one _extracted_at, which
+    # the build's watermark ties with (raw_latest reads `>=`): the first incremental run re-reads
+    # every id; the second only the changed ones.
     changed_per_run = []
     for _ in range(2):
         _, per_table = change_records(warehouse, percent=50)  # the same ids (by hash) each time
