@@ -102,7 +102,7 @@ renamed as (
     from {{ base }}
     where {{ sfa.not_quarantined(stream, id_column) }}
     {%- if is_incremental() %}
-        and {{ id_column }} in (select {{ id_column }} from affected)
+        and {{ sfa.key_in(base, id_column, 'select ' ~ id_column ~ ' from affected') }}
     {%- endif %}
 
 ),

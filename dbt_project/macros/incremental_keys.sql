@@ -141,3 +141,20 @@
     {%- set result = run_query('select ' ~ expression) -%}
     {{ return(result is not none and result.columns[0].values()[0] in (true, 1)) }}
 {%- endmacro %}
+
+{#- Predicate "`key` is one of `keys` (a subquery)" for a query that reads the rows of a few keys
+    from `relation`, a table and the only relation in the query's FROM. On DuckDB the keys are
+    matched on the key column alone and the rows fetched by rowid: with a plain `key in (...)` the
+    scan reads every column of every row before the filter applies. 1% of a million leads (40
+    columns) out of base_crm__leads: 0.135 s with `in`, 0.025 s by rowid. -#}
+{% macro key_in(relation, key, keys) -%}
+    {{ return(adapter.dispatch('key_in', 'sfa')(relation, key, keys)) }}
+{%- endmacro %}
+
+{% macro default__key_in(relation, key, keys) -%}
+    {{ key }} in ({{ keys }})
+{%- endmacro %}
+
+{% macro duckdb__key_in(relation, key, keys) -%}
+    rowid in (select keyed.rowid from {{ relation }} as keyed where keyed.{{ key }} in ({{ keys }}))
+{%- endmacro %}

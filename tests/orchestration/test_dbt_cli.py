@@ -1,15 +1,21 @@
-"""`sfa-dbt` (orchestration/dbt_cli.py): dbt's CLI with the cyclic GC off, same exit codes."""
+"""`sfa-dbt` (orchestration/dbt_cli.py): dbt's CLI with the cyclic GC off and no interpreter teardown,
+same exit codes."""
 
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import types
+from pathlib import Path
 
+import duckdb
 import pytest
 
 from orchestration import dbt_cli
+
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 @pytest.fixture
@@ -20,6 +26,8 @@ def fake_dbt_cli(monkeypatch):
 
     def cli() -> None:
         seen["gc_enabled"] = gc.isenabled()
+        if "exit_code" in seen:
+            raise SystemExit(seen["exit_code"])
 
     module.cli = cli
     monkeypatch.setitem(sys.modules, "dbt.cli.main", module)
@@ -32,14 +40,20 @@ def fake_dbt_cli(monkeypatch):
 
 def test_dbt_runs_with_the_collector_off(fake_dbt_cli, monkeypatch) -> None:
     monkeypatch.delenv("SFA_DBT_GC", raising=False)
-    dbt_cli.main()
+    assert dbt_cli.run() == 0
     assert fake_dbt_cli == {"gc_enabled": False}
 
 
 def test_sfa_dbt_gc_on_keeps_the_collector(fake_dbt_cli, monkeypatch) -> None:
     monkeypatch.setenv("SFA_DBT_GC", "on")
-    dbt_cli.main()
+    assert dbt_cli.run() == 0
     assert fake_dbt_cli == {"gc_enabled": True}
+
+
+@pytest.mark.parametrize("code", [0, 1, 2])
+def test_run_returns_the_code_click_exits_with(fake_dbt_cli, code) -> None:
+    fake_dbt_cli["exit_code"] = code
+    assert dbt_cli.run() == code
 
 
 def test_the_launcher_is_dbt_with_its_exit_codes_and_no_leak_report() -> None:
@@ -54,3 +68,29 @@ def test_the_launcher_is_dbt_with_its_exit_codes_and_no_leak_report() -> None:
     bad = subprocess.run([str(dbt_cli.EXECUTABLE), "no-such-command"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2
     assert "No such command" in bad.stderr
+
+
+def test_a_dbt_command_leaves_the_warehouse_checkpointed_and_its_log_complete(tmp_path) -> None:
+    """The launcher skips the interpreter's teardown, not the exit handlers: after `sfa-dbt seed`
+    the DuckDB WAL has been checkpointed into the database file (no .wal file left), the seed's rows
+    are there for the next reader, and dbt's log file and stdout hold dbt's last lines."""
+    warehouse = tmp_path / "sfa.duckdb"
+    result = subprocess.run(
+        [str(dbt_cli.EXECUTABLE), "seed", "--select", "channels", "--project-dir", str(DBT_PROJECT),
+         "--profiles-dir", str(DBT_PROJECT), "--target-path", str(tmp_path / "target"),
+         "--log-path", str(tmp_path / "logs"), "--no-use-colors"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "SFA_WAREHOUSE": str(warehouse), "SFA_DBT_TARGET": "duckdb"})
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "Done. PASS=1 " in result.stdout
+    assert "leaked" not in result.stderr
+    assert warehouse.exists() and not Path(f"{warehouse}.wal").exists()
+    with open(DBT_PROJECT / "seeds" / "channels.csv", encoding="utf-8") as csv:
+        expected_rows = sum(1 for _ in csv) - 1
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        [(schema,)] = con.execute("select schema_name from duckdb_tables() where table_name = 'channels'").fetchall()
+        assert con.execute(f'select count(*) from "{schema}".channels').fetchone()[0] == expected_rows > 0
+    finally:
+        con.close()
+    assert "Command `sfa-dbt seed` succeeded" in (tmp_path / "logs" / "dbt.log").read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ leads as (
 
     select * from {{ ref('int_leads_enriched') }}
     {%- if is_incremental() %}
-    where person_id in (select person_id from affected_people)
+    where {{ sfa.key_in(ref('int_leads_enriched'), 'person_id', 'select person_id from affected_people') }}
     {%- endif %}
 
 ),

@@ -91,7 +91,7 @@ leads as (
     select * from {{ ref('stg_crm__leads') }}
     where not is_deleted
     {%- if is_incremental() %}
-        and lead_id in (select lead_id from affected_leads)
+        and {{ sfa.key_in(ref('stg_crm__leads'), 'lead_id', 'select lead_id from affected_leads') }}
     {%- endif %}
 
 ),

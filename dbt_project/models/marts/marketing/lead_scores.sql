@@ -54,7 +54,7 @@ leads as (
 
     select * from {{ ref('int_leads_enriched') }}
     {%- if is_incremental() %}
-    where lead_id in (select lead_id from affected_leads)
+    where {{ sfa.key_in(ref('int_leads_enriched'), 'lead_id', 'select lead_id from affected_leads') }}
     {%- endif %}
 
 ),

@@ -54,7 +54,7 @@ opportunities as (
 
     select * from {{ enriched }}
     {%- if is_incremental() %}
-    where opportunity_id in (select opportunity_id from affected_opportunities)
+    where {{ sfa.key_in(enriched, 'opportunity_id', 'select opportunity_id from affected_opportunities') }}
     {%- endif %}
 
 ),
