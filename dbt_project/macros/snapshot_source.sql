@@ -23,7 +23,8 @@
 
     The columns are the ones the snapshot's YAML documents (bar dbt's own `dbt_*`), not `*`: the
     history keeps its column list when staging gains a bookkeeping column (`refreshed_at`), and a
-    new business column enters it by being documented there.
+    new business column enters it by being documented there. When the parsed snapshot has no
+    documented columns but its table exists, the table's columns are used instead (see below).
 -#}
 {% macro snapshot_changed_rows(source_relation, unique_key, watermark_column='extracted_at') -%}
     {%- set documented = [] -%}
@@ -31,6 +32,13 @@
         {%- do documented.append(name) -%}
     {%- endfor -%}
     {%- set snapshot_table = load_relation(this) if execute else none -%}
+    {%- if not documented and snapshot_table is not none -%}
+        {#- dbt 1.11's partial parsing drops snapshots.yml's columns of this file when it re-parses
+            it because a macro it calls changed: keep the columns the snapshot table has. -#}
+        {%- for column in adapter.get_columns_in_relation(snapshot_table) if not column.name.startswith('dbt_') -%}
+            {%- do documented.append(column.name) -%}
+        {%- endfor -%}
+    {%- endif -%}
     {%- if snapshot_table is none %}
     select {{ sfa._snapshot_columns('everything', documented) }}
     from {{ source_relation }} as everything

@@ -178,8 +178,8 @@ class DbtRun:
             raise AssertionError(f"dbt {' '.join(self.args)} failed (exit {code}):\n{tail}")
 
 
-def _dbt_cmd(args: Iterable[str], work_dir: Path) -> list[str]:
-    return [str(DBT_BIN), *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+def _dbt_cmd(args: Iterable[str], work_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
+    return [str(DBT_BIN), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
             # The debug-level file log (every statement) costs CPU; the console output is kept.
             "--log-level-file", "info"]
@@ -193,9 +193,12 @@ def run_dbt(args: Iterable[str], env: Mapping[str, str], work_dir: Path, timeout
     DbtRun(args, env, work_dir).wait(timeout)
 
 
-def dbt_output(args: Iterable[str], env: Mapping[str, str], work_dir: Path) -> subprocess.CompletedProcess:
-    """One dbt command whose exit code and console output the caller checks (a test expected to fail)."""
-    return subprocess.run(_dbt_cmd(args, work_dir), env=_dbt_env(env), capture_output=True, text=True, timeout=300)
+def dbt_output(args: Iterable[str], env: Mapping[str, str], work_dir: Path,
+               project_dir: Path = DBT_PROJECT_DIR) -> subprocess.CompletedProcess:
+    """One dbt command whose exit code and console output the caller checks (a test expected to fail,
+    or one run on a copy of the project)."""
+    return subprocess.run(_dbt_cmd(args, work_dir, project_dir), env=_dbt_env(env), capture_output=True, text=True,
+                          timeout=300)
 
 
 def land_small_world(warehouse: Path) -> None:

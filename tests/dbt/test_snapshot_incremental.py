@@ -22,7 +22,7 @@ import yaml
 
 from extractors.landing import land_records
 from extractors.streams import record_keys
-from tests.dbt.conftest import DBT_PROJECT_DIR, run_dbt
+from tests.dbt.conftest import DBT_PROJECT_DIR, dbt_output, run_dbt
 
 DAY_MS = 86_400_000
 LEAD_CHECK_COLS = ["biz_status", "leads_stage", "owner_id", "leads_pool_id", "mql_at", "sql_at", "opportunity_id",
@@ -222,3 +222,36 @@ def test_snapshot_columns_are_the_documented_ones(snapshot_run: dict) -> None:
             assert sorted(columns) == sorted(documented[snapshot]), snapshot
     finally:
         con.close()
+
+
+def _snapshot_columns(warehouse: Path) -> dict[str, list[str]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return {snapshot: [c[0] for c in con.execute(f"describe snapshots.{snapshot}").fetchall()] for snapshot in SNAPSHOTS}
+    finally:
+        con.close()
+
+
+def test_snapshots_survive_a_partial_parse_after_a_macro_change(duckdb_build: dict, tmp_path: Path) -> None:
+    """When a macro a SQL snapshot calls changes, dbt 1.11's partial parsing re-parses the snapshot
+    file and drops what snapshots.yml says about it. With the config in the YAML that stopped every
+    run ("Snapshots must be configured with a 'strategy' and 'unique_key'"); without the YAML's
+    columns the snapshot would have read `*` and added staging's bookkeeping columns to the history.
+    On a copy of the project: a full parse, a macro edited, then the snapshots run through the
+    partial parse and keep exactly their columns."""
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    warehouse = tmp_path / "sfa.duckdb"
+    shutil.copy(duckdb_build["warehouse"], warehouse)
+    env = {"SFA_WAREHOUSE": str(warehouse), "SFA_AS_OF_DATE": duckdb_build["as_of_date"], "SFA_DBT_TARGET": "duckdb"}
+    columns_before = _snapshot_columns(warehouse)
+    assert dbt_output(["parse"], env, tmp_path, project_dir=project).returncode == 0
+    with open(project / "macros" / "incremental_keys.sql", "a", encoding="utf-8") as macros:
+        macros.write("\n{#- edited after the last parse -#}\n")
+
+    run = dbt_output(["snapshot", "--select", *SNAPSHOTS], env, tmp_path, project_dir=project)
+
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "full parse" not in run.stdout  # the partial parse is what this is about
+    assert "Done. PASS=2 " in run.stdout
+    assert _snapshot_columns(warehouse) == columns_before
