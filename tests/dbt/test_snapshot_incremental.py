@@ -227,7 +227,8 @@ def test_snapshot_columns_are_the_documented_ones(snapshot_run: dict) -> None:
 def _snapshot_columns(warehouse: Path) -> dict[str, list[str]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return {snapshot: [c[0] for c in con.execute(f"describe snapshots.{snapshot}").fetchall()] for snapshot in SNAPSHOTS}
+        return {snapshot: [column[0] for column in con.execute(f"describe snapshots.{snapshot}").fetchall()]
+                for snapshot in SNAPSHOTS}
     finally:
         con.close()
 
