@@ -7,7 +7,7 @@
 -- when a stage change was quarantined or released since the last run, whose set of changes differs
 -- from the one built. Opportunities left with no current change or no enriched row are deleted.
 
-{%- set changes_sql = '(select stage_change_id, opportunity_id, extracted_at from ' ~ ref('stg_crm__opportunity_stage_changes') ~ ')' %}
+{%- set quarantine_unchanged = sfa.quarantine_unchanged(['crm_opportunity_stage_changes']) %}
 {{ config(
     materialized='incremental',
     unique_key='opportunity_id',
@@ -21,11 +21,21 @@
 with
 
 {%- if is_incremental() %}
+{%- if not quarantine_unchanged %}
+
+current_changes as (
+
+    select stage_change_id, opportunity_id
+    from {{ ref('stg_crm__opportunity_stage_changes') }}
+    where not is_deleted
+
+),
+{%- endif %}
 
 changed_changes as (
 
     select changed.stage_change_id, changed.opportunity_id
-    from {{ changes_sql }} as changed
+    from {{ ref('stg_crm__opportunity_stage_changes') }} as changed
     where changed.extracted_at >= {{ sfa.built_watermark('extracted_at') }}
 
 ),
@@ -56,28 +66,21 @@ affected_opportunities as (
     where built.is_current_stage
         and built.is_open
         and {{ sfa.differs('built.days_in_stage', sfa.days_between('built.changed_at', sfa.as_of_date())) }}
-    {%- if not sfa.quarantine_unchanged(['crm_opportunity_stage_changes']) %}
+    {%- if not quarantine_unchanged %}
 
     union
 
-    select differing.opportunity_id
+    {#- Changes quarantined since the last run are gone from staging, released ones are back. #}
+    select stale.opportunity_id
     from (
-        (
-            select built.stage_change_id, built.opportunity_id from {{ this }} as built
-            except
-            select current_changes.stage_change_id, current_changes.opportunity_id
-            from {{ ref('stg_crm__opportunity_stage_changes') }} as current_changes
-            where not current_changes.is_deleted
-        )
-        union all
-        (
-            select current_changes.stage_change_id, current_changes.opportunity_id
-            from {{ ref('stg_crm__opportunity_stage_changes') }} as current_changes
-            where not current_changes.is_deleted
-            except
-            select built.stage_change_id, built.opportunity_id from {{ this }} as built
-        )
-    ) as differing
+        select built.opportunity_id, built.stage_change_id from {{ this }} as built
+        except
+        select current_changes.opportunity_id, current_changes.stage_change_id from current_changes
+    ) as stale
+
+    union
+
+    {{ sfa.keys_with_unbuilt_versions('current_changes', 'opportunity_id', 'stage_change_id') }}
     {%- endif %}
 
 ),
