@@ -4,7 +4,7 @@
     the change, not with the history (issue 5: at most 20% of a full build).
 
     Pattern (staging with identity, int_crm__activity_links, int_leads_enriched, int_lead_people,
-    lead_scores):
+    lead_scores, int_customers_unified):
     - `config(materialized='incremental', unique_key=K, incremental_strategy='delete+insert')`;
     - the model's incremental branch keeps the rows of the affected keys only; "affected" is worked
       out from narrow columns (extraction times, `refreshed_at` of an upstream key-incremental

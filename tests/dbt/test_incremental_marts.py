@@ -128,6 +128,8 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     users = list(world.iter_records("crm_users"))
     departments = list(world.iter_records("crm_departments"))
     events = list(world.iter_records("mkt_engagement_events"))
+    accounts = [a for a in world.iter_records("crm_accounts") if not a.get("is_deleted")]
+    erp_customers = [c for c in world.iter_records("erp_customers") if c.get("active", True)]
     stage_changes: dict[str, list[dict]] = {}
     for change in world.iter_records("crm_opportunity_stage_changes"):
         stage_changes.setdefault(change["new_opportunity_id"], []).append(change)
@@ -152,6 +154,13 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     late_tombstoned = next(lead for lead in leads[14:] if not lead.get("is_deleted")
                            and lead["_id"] not in (late_moved_from, late_emptied_from))
     rep = next(u for u in users if u["openUserId"] == owner_changed["owner"][0])
+    # Customers: accounts a and b and one ERP customer form a cluster, accounts c and `quarantined`
+    # another; then `joining` joins the first and b leaves it, `quarantined` is quarantined (its
+    # cluster loses a member and gains none), one account is tombstoned and one ERP customer's
+    # credit limit edited.
+    account_a, account_b, joining, account_tombstoned, account_quarantined, account_c = accounts[:6]
+    erp_clustered, erp_edited = erp_customers[:2]
+    assert any((a.get("owner") or [None])[0] == rep["openUserId"] for a in accounts[6:]), "no account of the moved rep"
     other_team = next(d for d in departments if d["parentId"] not in (0, None) and d["id"] != rep.get("mainDepartmentId")
                       and d["parentId"] != 999999)
     # Open deals with at least two stage changes, none owned by the moved rep (whose deals change
@@ -185,6 +194,11 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
                     "'error', 'test')", [stage_changes[change_released["_id"]][-1]["_id"]])
         con.executemany("insert into quality.identity_map values ('crm_leads', 'crm', ?, 'person:cluster')",
                         [[cluster_a["_id"]], [cluster_b["_id"]]])
+        con.executemany("insert into quality.identity_map values (?, ?, ?, 'customer:cluster')",
+                        [["crm_accounts", "crm", account_a["_id"]], ["crm_accounts", "crm", account_b["_id"]],
+                         ["erp_customers", "erp", str(erp_clustered["id"])]])
+        con.executemany("insert into quality.identity_map values ('crm_accounts', 'crm', ?, 'customer:other')",
+                        [[account_c["_id"]], [account_quarantined["_id"]]])
     finally:
         con.close()
     _dbt(work, warehouse, "seed")
@@ -252,6 +266,16 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
         # Merge: `merged` joins the cluster; split: cluster_b leaves it.
         con.execute("insert into quality.identity_map values ('crm_leads', 'crm', ?, 'person:cluster')", [merged["_id"]])
         con.execute("delete from quality.identity_map where record_id = ?", [cluster_b["_id"]])
+        con.execute("insert into quality.identity_map values ('crm_accounts', 'crm', ?, 'customer:cluster')",
+                    [joining["_id"]])
+        con.execute("delete from quality.identity_map where record_id = ?", [account_b["_id"]])
+        land_records(con, "crm_accounts", [[{**later(account_tombstoned), "is_deleted": True, "life_status": "invalid"}]],
+                     source="crm", keys=record_keys("crm_accounts"))
+        con.execute("insert into quality.quarantine_current values ('crm_accounts', ?, 'orphan', 'error', 'test')",
+                    [account_quarantined["_id"]])
+        land_records(con, "erp_customers", [[{**copy.deepcopy(erp_edited), "credit_limit": 123456.0,
+                                              "write_date": "2026-10-30 10:00:00"}]],
+                     source="erp", keys=record_keys("erp_customers"))
     finally:
         con.close()
     _dbt(work, warehouse, "run")
@@ -310,6 +334,9 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 "late_moved": late_moved["_id"], "late_moved_from": late_moved_from,
                 "late_emptied": late_emptied["_id"]},
             "new_owner": new_owner, "moved_rep": rep["openUserId"], "team": other_team["id"],
+            "customers": {"account_a": account_a["_id"], "account_b": account_b["_id"], "joining": joining["_id"],
+                          "tombstoned": account_tombstoned["_id"], "quarantined": account_quarantined["_id"],
+                          "erp_edited": erp_edited["id"]},
             "opportunities": {
                 "staged": staged["_id"], "tombstoned": opportunity_tombstoned["_id"], "reassigned": reassigned["_id"],
                 "change_deleted": change_deleted["_id"], "change_quarantined": change_quarantined["_id"],
@@ -376,6 +403,30 @@ def test_each_change_reached_the_lead_models(changed_warehouse: dict) -> None:
         teams = con.execute("select distinct team_id from intermediate.int_leads_enriched where owner_id = ?",
                             [changed_warehouse["moved_rep"]]).fetchall()
         assert teams == [(changed_warehouse["team"],)]
+    finally:
+        con.close()
+
+
+def test_each_change_reached_the_customer_models(changed_warehouse: dict) -> None:
+    """As above, for the key-incremental int_customers_unified: a cluster gained one account and
+    lost another, another lost its quarantined account, an account was tombstoned, an ERP credit
+    limit edited and the moved rep's customers follow the rep's new team."""
+    ids = changed_warehouse["customers"]
+    con = duckdb.connect(str(changed_warehouse["warehouse"]), read_only=True)
+    try:
+        unified = "select {} from intermediate.int_customers_unified where customer_id = ?"
+        assert con.execute(unified.format("crm_account_count, erp_customer_count"),
+                           ["customer:cluster"]).fetchone() == (2, 1)
+        assert _one(con, unified.format("crm_account_count"), [f"crm:{ids['account_b']}"]) == 1
+        assert _one(con, unified.format("crm_account_count"), ["customer:other"]) == 1
+        for gone in ("joining", "tombstoned"):
+            assert _one(con, unified.format("count(*)"), [f"crm:{ids[gone]}"]) == 0, gone
+        assert float(_one(con, unified.format("credit_limit_cny"), [f"erp:{ids['erp_edited']}"])) == 123456.0
+        team = _one(con, "select team_name from intermediate.int_crm__reps where user_id = ?",
+                    [changed_warehouse["moved_rep"]])
+        teams = con.execute("select distinct team_name from intermediate.int_customers_unified where owner_id = ?",
+                            [changed_warehouse["moved_rep"]]).fetchall()
+        assert teams == [(team,)]
     finally:
         con.close()
 

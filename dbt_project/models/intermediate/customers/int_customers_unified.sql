@@ -1,13 +1,87 @@
 -- One row per canonical customer: CRM accounts and ERP customers that quality.identity_map puts in
 -- one cluster share a `customer_id`. Attributes come from the earliest-created CRM account of the
 -- cluster, falling back to the earliest ERP customer.
+-- Key-incremental on customer_id (macros/incremental_keys.sql): a run rebuilds the customers of the
+-- accounts and ERP customers staging rewrote since the last one (new version, tombstone, identity
+-- move, back from quarantine: both are key-incremental and stamp each with a new refreshed_at),
+-- the clusters whose member counts differ from what the table holds (a member left: quarantined or
+-- moved to another cluster; an arrival is itself rewritten) and those whose owner's name, team or
+-- region changed; the post-hook deletes customers with no current member left.
+
+{{ config(
+    materialized='incremental',
+    unique_key='customer_id',
+    incremental_strategy='delete+insert',
+    post_hook="{{ sfa.delete_keys_not_in('customer_id', '(select customer_id from ' ~ ref('stg_crm__accounts') ~ ' where not is_deleted union select customer_id from ' ~ ref('stg_erp__customers') ~ ' where not is_deleted)') }}",
+) }}
 
 with
+
+reps as (
+
+    select * from {{ ref('int_crm__reps') }}
+
+),
+
+{%- if is_incremental() %}
+
+crm_counts as (
+
+    select customer_id, count(*) as members
+    from {{ ref('stg_crm__accounts') }}
+    where not is_deleted
+    group by 1
+
+),
+
+erp_counts as (
+
+    select customer_id, count(*) as members
+    from {{ ref('stg_erp__customers') }}
+    where not is_deleted
+    group by 1
+
+),
+
+affected as (
+
+    select changed.customer_id
+    from {{ ref('stg_crm__accounts') }} as changed
+    where changed.refreshed_at >= {{ sfa.built_watermark('refreshed_at') }}
+
+    union
+
+    select changed.customer_id
+    from {{ ref('stg_erp__customers') }} as changed
+    where changed.refreshed_at >= {{ sfa.built_watermark('refreshed_at') }}
+
+    union
+
+    select built.customer_id
+    from {{ this }} as built
+    left join crm_counts
+        on built.customer_id = crm_counts.customer_id
+    left join erp_counts
+        on built.customer_id = erp_counts.customer_id
+    left join reps
+        on built.owner_id = reps.user_id
+    where {{ sfa.differs('built.crm_account_count', 'coalesce(crm_counts.members, 0)') }}
+        or {{ sfa.differs('built.erp_customer_count', 'coalesce(erp_counts.members, 0)') }}
+        or {{ sfa.differs('built.owner_name', 'reps.user_name') }}
+        or {{ sfa.differs('built.team_name', 'reps.team_name') }}
+        or {{ sfa.differs('built.owner_region_name', 'reps.region_name') }}
+
+),
+
+{%- endif %}
 
 accounts as (
 
     select * from {{ ref('stg_crm__accounts') }}
     where not is_deleted
+    {%- if is_incremental() %}
+        and {{ sfa.key_in(ref('stg_crm__accounts'), 'customer_id', 'select customer_id from affected') }}
+    {%- endif %}
 
 ),
 
@@ -15,12 +89,9 @@ erp_customers as (
 
     select * from {{ ref('stg_erp__customers') }}
     where not is_deleted
-
-),
-
-reps as (
-
-    select * from {{ ref('int_crm__reps') }}
+    {%- if is_incremental() %}
+        and {{ sfa.key_in(ref('stg_erp__customers'), 'customer_id', 'select customer_id from affected') }}
+    {%- endif %}
 
 ),
 
@@ -76,7 +147,8 @@ final as (
         ranked_erp.country_name,
         ranked_erp.total_credit_limit as credit_limit_cny,
         ranked_accounts.created_at as crm_created_at,
-        ranked_erp.created_at as erp_created_at
+        ranked_erp.created_at as erp_created_at,
+        {{ sfa.refreshed_at() }} as refreshed_at
     from customer_ids
     left join ranked_accounts
         on customer_ids.customer_id = ranked_accounts.customer_id

@@ -4,7 +4,30 @@ with
 
 customers as (
 
-    select * from {{ ref('int_customers_unified') }}
+    {#- Named rather than `*`: the unified table's bookkeeping `refreshed_at` stays out of the mart. #}
+    select
+        customer_id,
+        customer_name,
+        primary_account_id,
+        primary_erp_customer_id,
+        crm_account_count,
+        erp_customer_count,
+        tax_id,
+        owner_id,
+        owner_name,
+        team_name,
+        owner_region_name,
+        industry,
+        employee_count,
+        region,
+        is_strategic,
+        account_level,
+        city,
+        country_name,
+        credit_limit_cny,
+        crm_created_at,
+        erp_created_at
+    from {{ ref('int_customers_unified') }}
 
 ),
 
