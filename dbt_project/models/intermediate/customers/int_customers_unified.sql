@@ -45,15 +45,11 @@ erp_counts as (
 
 affected as (
 
-    select changed.customer_id
-    from {{ ref('stg_crm__accounts') }} as changed
-    where changed.refreshed_at >= {{ sfa.built_watermark('refreshed_at') }}
+    {{ sfa.keys_changed_since_built(ref('stg_crm__accounts'), 'customer_id', 'refreshed_at', include_unseen=false) }}
 
     union
 
-    select changed.customer_id
-    from {{ ref('stg_erp__customers') }} as changed
-    where changed.refreshed_at >= {{ sfa.built_watermark('refreshed_at') }}
+    {{ sfa.keys_changed_since_built(ref('stg_erp__customers'), 'customer_id', 'refreshed_at', include_unseen=false) }}
 
     union
 
