@@ -30,7 +30,7 @@ def fake_dbt_cli(monkeypatch):
 
     module.cli = cli
     monkeypatch.setitem(sys.modules, "dbt.cli.main", module)
-    monkeypatch.setenv("SFA_DBT_JINJA_CACHE", "off")
+    monkeypatch.setenv("SFA_DBT_CACHE", "off")
     was_enabled = gc.isenabled()
     yield seen
     gc.unfreeze()

@@ -1,4 +1,4 @@
-"""`orchestration/jinja_code_cache.py`: compiled Jinja code kept between dbt processes. Templates are
+"""`orchestration/dbt_process_caches.py`: compiled Jinja code kept between dbt processes. Templates are
 rendered through dbt's own environments (`dbt_common.clients.jinja.get_environment`); each "process"
 is one `install()` on a file under tmp_path, with Jinja's own compile counted underneath it."""
 
@@ -8,6 +8,7 @@ import atexit
 import marshal
 import os
 import pickle
+import sys
 from pathlib import Path
 from types import CodeType
 
@@ -16,7 +17,7 @@ import jinja2
 import pytest
 from dbt_common.clients.jinja import get_environment
 
-from orchestration import jinja_code_cache
+from orchestration import dbt_process_caches
 from tests.dbt.conftest import dbt_output
 
 # Source -> what dbt's text environment renders it to, with CONTEXT: macros (renamed by dbt's parser),
@@ -43,7 +44,7 @@ def start(monkeypatch, tmp_path):
     compile that records each template it really compiles. Returns (cache, compiled sources).
     Environment.compile is restored and the exit hooks dropped afterwards."""
     real = jinja2.Environment.compile
-    monkeypatch.delenv("SFA_DBT_JINJA_CACHE", raising=False)
+    monkeypatch.delenv("SFA_DBT_CACHE", raising=False)
     monkeypatch.delenv("DBT_MACRO_DEBUGGING", raising=False)
     caches = []
 
@@ -56,7 +57,7 @@ def start(monkeypatch, tmp_path):
 
         monkeypatch.setattr(jinja2.Environment, "compile", counting)  # undone (back to `real`) at teardown
         hooks = atexit._ncallbacks()
-        cache = jinja_code_cache.install(path)
+        cache = dbt_process_caches.install_jinja_cache(path)
         assert cache is not None and atexit._ncallbacks() == hooks + 1  # saved at exit
         caches.append(cache)
         return cache, compiled
@@ -130,14 +131,14 @@ def test_a_damaged_file_is_ignored_and_replaced(start, tmp_path, damage) -> None
     assert (third.hits, compiled) == (len(TEMPLATES), [])
 
 
-@pytest.mark.parametrize("variable, value", [("SFA_DBT_JINJA_CACHE", "off"), ("SFA_DBT_JINJA_CACHE", "OFF"),
+@pytest.mark.parametrize("variable, value", [("SFA_DBT_CACHE", "off"), ("SFA_DBT_CACHE", "OFF"),
                                              ("DBT_MACRO_DEBUGGING", "write")])
 def test_turned_off_it_patches_nothing(monkeypatch, tmp_path, variable, value) -> None:
     """Off (or with dbt's macro debugging, which needs Jinja to compile and write out every template):
     install() returns None, Environment.compile is Jinja's own, no exit hook, no file."""
     monkeypatch.setenv(variable, value)
     compile_before, hooks_before = jinja2.Environment.compile, atexit._ncallbacks()
-    assert jinja_code_cache.install(tmp_path / "jinja.pickle") is None
+    assert dbt_process_caches.install_jinja_cache(tmp_path / "jinja.pickle") is None
     assert jinja2.Environment.compile is compile_before
     assert atexit._ncallbacks() == hooks_before
     render("{{ n }}")
@@ -170,7 +171,7 @@ def test_save_writes_only_when_something_was_compiled(start, tmp_path) -> None:
 def test_past_max_entries_only_the_entries_used_are_kept(start, monkeypatch, tmp_path) -> None:
     """Entries other processes wrote are kept until the file exceeds MAX_ENTRIES; then the file keeps
     what the writing process used (old templates of a renamed model do not pile up forever)."""
-    monkeypatch.setattr(jinja_code_cache, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(dbt_process_caches, "MAX_ENTRIES", 3)
     a, b, c, d = (f"{{{{ n + {i} }}}}" for i in range(4))
     first, _ = start()
     for source in (a, b, c):
@@ -190,12 +191,13 @@ def test_past_max_entries_only_the_entries_used_are_kept(start, monkeypatch, tmp
     assert (third.hits, compiled) == (2, [a])
 
 
-def test_sfa_dbt_keeps_its_templates_between_commands(tmp_path, monkeypatch) -> None:
-    """Through the real launcher: `sfa-dbt seed` writes the cache file in SFA_DBT_CACHE_DIR (a dict of
-    code by digest), and the same command again (into a fresh warehouse, so dbt does the same work)
-    succeeds without compiling anything new, i.e. without rewriting the file. (Seeding a table that
-    already exists is not the same work: dbt then calls its truncate macros, compiled on first use.)"""
-    monkeypatch.delenv("SFA_DBT_JINJA_CACHE", raising=False)
+def test_sfa_dbt_keeps_its_templates_and_schemas_between_commands(tmp_path, monkeypatch) -> None:
+    """Through the real launcher: `sfa-dbt seed` writes both cache files in SFA_DBT_CACHE_DIR (dicts of
+    code and of schemas by digest), and the same command again (into a fresh warehouse, so dbt does
+    the same work) succeeds without computing anything new, i.e. without rewriting either file.
+    (Seeding a table that already exists is not the same work: dbt then calls its truncate macros,
+    compiled on first use.)"""
+    monkeypatch.delenv("SFA_DBT_CACHE", raising=False)
     monkeypatch.delenv("DBT_MACRO_DEBUGGING", raising=False)
     cache_dir = tmp_path / "cache"
 
@@ -212,15 +214,87 @@ def test_sfa_dbt_keeps_its_templates_between_commands(tmp_path, monkeypatch) -> 
             con.close()
 
     seed("first.duckdb")
-    [path] = cache_dir.iterdir()
-    assert path.name.startswith("jinja-") and path.suffix == ".pickle"
-    entries = pickle.loads(path.read_bytes())
-    assert isinstance(entries, dict) and len(entries) > 100
-    assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in entries.items())
-    assert isinstance(marshal.loads(next(iter(entries.values()))), CodeType)
-    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    before = path.read_bytes()
+    paths = sorted(cache_dir.iterdir())
+    assert [p.name.split("-")[0] for p in paths] == ["jinja", "schemas"]
+    assert all(p.suffix == ".pickle" for p in paths)
+    templates, schemas = (pickle.loads(p.read_bytes()) for p in paths)
+    assert isinstance(templates, dict) and len(templates) > 100
+    assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in templates.items())
+    assert isinstance(marshal.loads(next(iter(templates.values()))), CodeType)
+    assert len(schemas) >= 3  # profile credentials, project, seed config at least
+    assert all(marshal.loads(v).get("type") == "object" for v in schemas.values())
+    before = []
+    for path in paths:
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+        before.append(path.read_bytes())
 
     seed("second.duckdb")
-    assert [p.name for p in cache_dir.iterdir()] == [path.name]
-    assert path.stat().st_mtime_ns == 1_000_000_000 and path.read_bytes() == before
+    assert sorted(cache_dir.iterdir()) == paths
+    assert [p.stat().st_mtime_ns for p in paths] == [1_000_000_000] * 2
+    assert [p.read_bytes() for p in paths] == before
+
+
+@pytest.fixture
+def schema_process(monkeypatch, tmp_path):
+    """`schema_process()` is a new dbt process for the schema cache: install_schema_cache() with dbt's
+    own schema builder counted underneath it. Returns (cache, classes built)."""
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    real = dbtClassMixin.__dict__["json_schema"]
+    monkeypatch.delenv("SFA_DBT_CACHE", raising=False)
+    built: list[type] = []
+    caches = []
+
+    def start_process():
+        def counting(cls):
+            built.append(cls)
+            return real.__func__.__wrapped__(cls)  # dbt's builder without its in-process memo
+
+        monkeypatch.setattr(dbtClassMixin, "json_schema", classmethod(counting))
+        built.clear()
+        cache = dbt_process_caches.install_schema_cache(tmp_path / "schemas.pickle")
+        caches.append(cache)
+        return cache, built
+
+    yield start_process
+    for cache in caches:
+        atexit.unregister(cache.save)
+
+
+def test_config_schemas_are_served_from_the_file(schema_process) -> None:
+    """dbt's schema of a config class, built once, is served from the file to the next process
+    without being built, equal to what dbt builds; validation still rejects a bad config."""
+    from dbt.artifacts.resources import SeedConfig
+    from dbt_common.dataclass_schema import ValidationError
+
+    first, built = schema_process()
+    schema = SeedConfig.json_schema()
+    assert built == [SeedConfig] and first.misses == 1 and schema["type"] == "object"
+    assert "delimiter" in schema["properties"]
+    first.save()
+
+    second, built = schema_process()
+    assert SeedConfig.json_schema() == schema
+    assert built == [] and (second.hits, second.misses) == (1, 0)
+    SeedConfig.validate({"delimiter": ";"})
+    with pytest.raises(ValidationError):
+        SeedConfig.validate({"delimiter": 5})
+
+
+def test_a_changed_class_file_builds_its_schema_again(schema_process, monkeypatch, tmp_path) -> None:
+    """The key holds the class's module file and its modification time: after the file changes
+    (an upgrade rewrites it) the schema is built again rather than served stale."""
+    from dbt.artifacts.resources import SeedConfig
+
+    first, _ = schema_process()
+    SeedConfig.json_schema()
+    first.save()
+
+    module_file = tmp_path / "config_module.py"
+    module_file.write_text("# stand-in for the upgraded module\n")
+    stand_in = type(sys)("stand_in")
+    stand_in.__file__ = str(module_file)
+    monkeypatch.setitem(sys.modules, SeedConfig.__module__, stand_in)
+    second, built = schema_process()
+    SeedConfig.json_schema()
+    assert built == [SeedConfig] and second.misses == 1
