@@ -38,8 +38,8 @@ final as (
         assigned_at,
         first_follow_up_at,
         activity_count,
-        {{ sfa.ratio(dbt.datediff('created_at', 'assigned_at', 'second'), 3600, 2) }} as hours_to_assign,
-        {{ sfa.ratio(dbt.datediff('sla_start_at', 'first_follow_up_at', 'second'), 3600, 2) }} as hours_to_first_follow_up,
+        {{ sfa.ratio(dbt.datediff('created_at', 'assigned_at', 'second'), 3600, 2, small=true) }} as hours_to_assign,
+        {{ sfa.ratio(dbt.datediff('sla_start_at', 'first_follow_up_at', 'second'), 3600, 2, small=true) }} as hours_to_first_follow_up,
         assigned_at is not null
             and {{ dbt.datediff('created_at', 'assigned_at', 'second') }} <= {{ var('lead_assign_sla_hours') }} * 3600
             as is_assigned_within_sla,
