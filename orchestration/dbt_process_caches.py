@@ -74,9 +74,29 @@ class CacheFile:
             return {}
         return entries if isinstance(entries, dict) else {}
 
+    def get(self, key: bytes, kind: type):
+        """The value kept for `key` if it unmarshals to a `kind` (a hit), else None."""
+        self.used.add(key)
+        stored = self.entries.get(key)
+        if stored is None:
+            return None
+        try:
+            value = marshal.loads(stored)
+        except (EOFError, ValueError, TypeError):
+            return None
+        if not isinstance(value, kind):
+            return None
+        self.hits += 1
+        return value
+
+    def put(self, key: bytes, value) -> None:
+        """Keep `value` for the next processes; ValueError if marshal cannot write it."""
+        self.entries[key] = marshal.dumps(value)
+        self.misses += 1
+
     def save(self) -> None:
-        """Write the file if this process compiled anything new (other processes' entries in the
-        file meanwhile are lost to the last writer; they are compiled again when next needed)."""
+        """Write the file if this process computed anything new (other processes' entries in the
+        file meanwhile are lost to the last writer; they are computed again when next needed)."""
         if not self.misses:
             return
         entries = self.entries
@@ -100,19 +120,10 @@ class JinjaCodeCache(CacheFile):
 
     def compile(self, original, env, source, name, filename, defer_init) -> CodeType:
         key = _digest(env, source, name, filename, defer_init)
-        self.used.add(key)
-        stored = self.entries.get(key)
-        if stored is not None:
-            try:
-                code = marshal.loads(stored)
-            except (EOFError, ValueError, TypeError):
-                code = None
-            if isinstance(code, CodeType):
-                self.hits += 1
-                return code
-        code = original(env, source, name, filename, False, defer_init)
-        self.entries[key] = marshal.dumps(code)
-        self.misses += 1
+        code = self.get(key, CodeType)
+        if code is None:
+            code = original(env, source, name, filename, False, defer_init)
+            self.put(key, code)
         return code
 
 
@@ -127,22 +138,13 @@ class SchemaCache(CacheFile):
             mtime = None
         key = hashlib.blake2b(repr((cls.__module__, cls.__qualname__, module_file, mtime)).encode(),
                               digest_size=20).digest()
-        self.used.add(key)
-        stored = self.entries.get(key)
-        if stored is not None:
+        schema = self.get(key, dict)
+        if schema is None:
+            schema = original(cls)
             try:
-                schema = marshal.loads(stored)
-            except (EOFError, ValueError, TypeError):
-                schema = None
-            if isinstance(schema, dict):
-                self.hits += 1
-                return schema
-        schema = original(cls)
-        try:
-            self.entries[key] = marshal.dumps(schema)
-        except ValueError:  # not plain JSON data: computed again next time
-            return schema
-        self.misses += 1
+                self.put(key, schema)
+            except ValueError:  # not plain JSON data: computed again next time
+                pass
         return schema
 
 

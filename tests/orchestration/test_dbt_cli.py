@@ -10,6 +10,7 @@ import types
 from pathlib import Path
 
 import duckdb
+import mashumaro.config
 import pytest
 
 from orchestration import dbt_cli
@@ -25,6 +26,7 @@ def fake_dbt_cli(monkeypatch):
 
     def cli() -> None:
         seen["gc_enabled"] = gc.isenabled()
+        seen["lazy_serializers"] = mashumaro.config.BaseConfig.lazy_compilation
         if "exit_code" in seen:
             raise SystemExit(seen["exit_code"])
 
@@ -32,6 +34,7 @@ def fake_dbt_cli(monkeypatch):
     monkeypatch.setitem(sys.modules, "dbt.cli.main", module)
     monkeypatch.setenv("SFA_DBT_CACHE", "off")
     was_enabled = gc.isenabled()
+    monkeypatch.setattr(mashumaro.config.BaseConfig, "lazy_compilation", False)
     yield seen
     gc.unfreeze()
     if was_enabled:
@@ -41,13 +44,13 @@ def fake_dbt_cli(monkeypatch):
 def test_dbt_runs_with_the_collector_off(fake_dbt_cli, monkeypatch) -> None:
     monkeypatch.delenv("SFA_DBT_GC", raising=False)
     assert dbt_cli.run() == 0
-    assert fake_dbt_cli == {"gc_enabled": False}
+    assert fake_dbt_cli == {"gc_enabled": False, "lazy_serializers": True}
 
 
 def test_sfa_dbt_gc_on_keeps_the_collector(fake_dbt_cli, monkeypatch) -> None:
     monkeypatch.setenv("SFA_DBT_GC", "on")
     assert dbt_cli.run() == 0
-    assert fake_dbt_cli == {"gc_enabled": True}
+    assert fake_dbt_cli == {"gc_enabled": True, "lazy_serializers": True}
 
 
 @pytest.mark.parametrize("code", [0, 1, 2])
