@@ -1,5 +1,6 @@
-"""`sfa bench dbt --repeat N`: every incremental run starts from the warehouse the full build left,
-and the median is what the ratio uses; the no-change build runs on that warehouse too. dbt and the
+"""`sfa bench dbt --repeat N --full-repeat M`: every full build starts from the warehouse as landed,
+every incremental run from the warehouse the full build left, and the medians are what the ratio
+uses; the no-change build runs on the full build's warehouse too. dbt and the
 World are replaced by stand-ins, so this checks the benchmark's bookkeeping, not dbt; and `run_dbt`
 tells a command's CPU time from its wall time."""
 
@@ -27,12 +28,19 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
         return 1, {"changes": 1}
 
     incremental_seconds = iter([3.0, 1.0, 2.0])
-    # (label, changes in the warehouse) of every build after the full one, in order
+    full_seconds = iter([12.0, 9.0, 10.0])
+    # (label, changes in the warehouse) of every build, in order; a full build leaves a table behind
     changes_seen: list[tuple[str, int]] = []
 
     def run_dbt(args, env, log_dir, label="dbt", poll_seconds=0.1):
-        if label == "full":
-            return bench_dbt.DbtRun(10.0, 100.0, 40.0, {"results": []})
+        if label.startswith("full"):
+            con = duckdb.connect(env["SFA_WAREHOUSE"])
+            built_before = con.execute("select count(*) from duckdb_tables() where table_name = 'built'").fetchone()[0]
+            con.execute("create table built (label varchar)")
+            con.close()
+            changes_seen.append((label, built_before))
+            seconds = next(full_seconds)
+            return bench_dbt.DbtRun(seconds, 100.0, 4 * seconds, {"results": []})
         con = duckdb.connect(env["SFA_WAREHOUSE"], read_only=True)
         changes_seen.append((label, con.execute("select count(*) from changes").fetchone()[0]))
         con.close()
@@ -46,11 +54,17 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
     monkeypatch.setattr(bench_dbt, "change_records", change_records)
     monkeypatch.setattr(bench_dbt, "run_dbt", run_dbt)
 
-    report = bench_dbt.run_benchmark(1, 7, tmp_path, repeat=3, echo=lambda message: None)
+    report = bench_dbt.run_benchmark(1, 7, tmp_path, repeat=3, full_repeat=3, echo=lambda message: None)
 
-    # The no-change build ran once, first, on the full build's warehouse; each incremental run saw
-    # only its own change: the warehouse was restored before every one.
-    assert changes_seen == [("unchanged", 0), ("incremental", 1), ("incremental_2", 1), ("incremental_3", 1)]
+    # Each full build started from the warehouse as landed (no table of the previous one); the
+    # no-change build ran once, next, on the full build's warehouse; each incremental run saw only
+    # its own change: the warehouse was restored before every one.
+    assert changes_seen == [("full", 0), ("full_2", 0), ("full_3", 0), ("unchanged", 0),
+                            ("incremental", 1), ("incremental_2", 1), ("incremental_3", 1)]
+    full = report["steps"][2]
+    assert full["step"] == "dbt build (full, median of 3)"
+    assert full["seconds"] == 10.0 and full["cpu_seconds"] == 40.0
+    assert full["detail"]["runs_seconds"] == [12.0, 9.0, 10.0]
     incremental = report["steps"][-1]
     assert incremental["step"] == "dbt build (incremental, median of 3)"
     assert incremental["seconds"] == 2.0
@@ -60,7 +74,7 @@ def test_repeated_incremental_runs_start_from_the_full_build(tmp_path: Path, mon
     floor = next(s for s in report["steps"] if s["step"].startswith("dbt build, nothing changed"))
     assert floor["seconds"] == 0.5 and report["floor_ratio"] == 0.05
     assert [s["step"] for s in report["steps"]].count("append changed versions (1% of every stream)") == 1
-    assert not (tmp_path / "after_full.duckdb").exists()
+    assert not (tmp_path / "after_full.duckdb").exists() and not (tmp_path / "before_full.duckdb").exists()
 
 
 def test_run_dbt_measures_the_cpu_of_the_dbt_process(tmp_path: Path, monkeypatch) -> None:
