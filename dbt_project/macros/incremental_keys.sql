@@ -118,17 +118,14 @@
     (not ({{ a }} <=> {{ b }}))
 {%- endmacro %}
 
-{#- Pre-hook of int_crm__activity_links: while no activity was quarantined or released since the
-    last run, drop the links of every activity with a version at or after the table's newest
-    `extracted_at` (edited, emptied or tombstoned); the model then inserts the links of those
-    still current. Otherwise the model diffs versions and its post-hook cleans up instead. -#}
-{% macro delete_links_of_new_versions(activities) -%}
-    {%- if is_incremental() and sfa.quarantine_unchanged(['crm_activities']) -%}
+{#- Post-hook of link tables that keep removed rows (`is_removed`, int_crm__activity_links): drop
+    those removed more than var removed_link_retention_days ago. A downstream model whose last run
+    is older than that diffs every key instead of reading the removed rows (int_leads_enriched). -#}
+{% macro purge_removed_rows() -%}
+    {%- if is_incremental() -%}
     delete from {{ this }}
-    where activity_id in (
-        select changed.activity_id from {{ activities }} as changed
-        where changed.extracted_at >= {{ sfa.built_watermark('extracted_at') }}
-    )
+    where is_removed
+        and refreshed_at < {{ dbt.dateadd('day', -1 * var('removed_link_retention_days'), sfa.refreshed_at()) }}
     {%- else -%}
     select 1
     {%- endif -%}

@@ -42,12 +42,17 @@
                                "stream in ('" ~ streams | join("', '") ~ "')", 'stream', 'record_id')) }}
 {%- endmacro %}
 
-{#- The current fingerprints of a model's inputs: {'identity_map': ..., 'quarantine': ...}. -#}
-{% macro input_fingerprints(quarantine_streams, identity_stream=none) -%}
+{#- The current fingerprints of a model's inputs: {'identity_map': ..., 'quarantine': ...}, plus one
+    per entry of `other_quarantines` (name -> streams) for the quarantine of streams the model reads
+    through another model (int_leads_enriched: the activities behind int_crm__activity_links). -#}
+{% macro input_fingerprints(quarantine_streams, identity_stream=none, other_quarantines={}) -%}
     {%- set fingerprints = {'quarantine': sfa.quarantine_fingerprint(quarantine_streams)} -%}
     {%- if identity_stream is not none -%}
         {%- do fingerprints.update({'identity_map': sfa.identity_fingerprint(identity_stream)}) -%}
     {%- endif -%}
+    {%- for name, streams in other_quarantines.items() -%}
+        {%- do fingerprints.update({name: sfa.quarantine_fingerprint(streams)}) -%}
+    {%- endfor -%}
     {{ return(fingerprints) }}
 {%- endmacro %}
 
@@ -70,10 +75,11 @@
 {%- endmacro %}
 
 {#- In an incremental run: no record of `streams` was quarantined or released since this model's
-    last run (false when unknown). -#}
-{% macro quarantine_unchanged(streams) -%}
+    last run (false when unknown). `name`: under which the model remembers them ('quarantine', or
+    a key of its `other_quarantines`). -#}
+{% macro quarantine_unchanged(streams, name='quarantine') -%}
     {%- if not (execute and is_incremental()) -%}{{ return(false) }}{%- endif -%}
-    {{ return(sfa.input_unchanged('quarantine', {'quarantine': sfa.quarantine_fingerprint(streams)},
+    {{ return(sfa.input_unchanged(name, {name: sfa.quarantine_fingerprint(streams)},
                                   sfa.stored_fingerprints())) }}
 {%- endmacro %}
 
@@ -93,8 +99,8 @@
 {%- endmacro %}
 
 {#- Post-hook (last in the list): remember the fingerprints of the inputs this run applied. -#}
-{% macro remember_input_fingerprints(quarantine_streams, identity_stream=none) -%}
-    {%- set fingerprints = sfa.input_fingerprints(quarantine_streams, identity_stream)
+{% macro remember_input_fingerprints(quarantine_streams, identity_stream=none, other_quarantines={}) -%}
+    {%- set fingerprints = sfa.input_fingerprints(quarantine_streams, identity_stream, other_quarantines)
                            if target.type in ('duckdb', 'postgres') else {} -%}
     {%- set pairs = [] -%}
     {%- for name, value in fingerprints | dictsort if value is not none -%}

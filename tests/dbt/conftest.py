@@ -87,6 +87,14 @@ def built_columns(con: duckdb.DuckDBPyConnection, *schemas: str) -> dict[str, li
         out.setdefault(f"{schema}.{table}", []).append(column)
     return out
 
+def current_rows_sql(relation: str, columns: list[str], prefix: str = "") -> str:
+    """The `select` of a built relation's rows to compare between builds: link tables keep the links
+    an incremental run removed as rows (`is_removed`, int_crm__activity_links), which a rebuild
+    never has."""
+    where = " where not is_removed" if "is_removed" in columns else ""
+    return f"select {', '.join(columns)} from {prefix}{relation}{where}"
+
+
 def land_with_empty_quality(con: duckdb.DuckDBPyConnection, world: World, page_size: int) -> None:
     """Every stream of `world` into raw.* (each page of `page_size` records gets its own
     `_extracted_at`, so an incremental watermark re-reads only the last page) and empty quality tables."""

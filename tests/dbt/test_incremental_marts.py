@@ -42,6 +42,7 @@ from tests.dbt.conftest import (
     built_columns,
     comparable_rows,
     copy_to_postgres,
+    current_rows_sql,
     drop_postgres,
     land_with_empty_quality,
     run_dbt,
@@ -67,7 +68,7 @@ def _contents(warehouse: Path) -> dict[str, Counter]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         return {relation: Counter(repr(tuple(_value(v) for v in row))
-                                  for row in con.execute(f"select {', '.join(columns)} from {relation}").fetchall())
+                                  for row in con.execute(current_rows_sql(relation, columns)).fetchall())
                 for relation, columns in built_columns(con, *SCHEMAS).items()}
     finally:
         con.close()
@@ -104,7 +105,7 @@ class PostgresMirror:
         out = {}
         with self.pg.cursor() as cur:
             for relation, columns in relations.items():
-                cur.execute(f"select {', '.join(columns)} from {self.prefix}{relation}")
+                cur.execute(current_rows_sql(relation, columns, self.prefix))
                 out[relation] = comparable_rows(cur.fetchall())
         return out
 
@@ -314,6 +315,12 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     later_day = {"SFA_AS_OF_DATE": LATER_AS_OF_DATE}
     _dbt(work, warehouse, "run", env=later_day)
     incremental_later = _contents(warehouse)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        removed_links_later = set(con.execute(
+            "select activity_id, related_record_id from intermediate.int_crm__activity_links where is_removed").fetchall())
+    finally:
+        con.close()
     compiled_dir = work / "target" / "compiled" / "sfa" / "models"
     compiled_later = {model: (compiled_dir / path).read_text() for model, path in (
         ("stg_crm__leads", "staging/crm/stg_crm__leads.sql"),
@@ -324,6 +331,7 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"work": work, "warehouse": warehouse, "full_warehouse": full_warehouse, "incremental": incremental,
             "full": full,
             "incremental_later": incremental_later, "full_later": full_later,
+            "removed_links_later": removed_links_later,
             "compiled": compiled, "compiled_later": compiled_later,
             "compiled_first_stg_leads": compiled_first_stg_leads, "postgres": postgres, "leads": {
                 "owner_changed": owner_changed["_id"], "tombstoned": tombstoned["_id"], "quarantined": quarantined["_id"],
@@ -332,7 +340,7 @@ def changed_warehouse(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 "emptied_from": emptied_from, "deleted_from": deleted_from, "engaged": engaged["_id"],
                 "converted": converted["leads_id"], "late_tombstoned": late_tombstoned["_id"],
                 "late_moved": late_moved["_id"], "late_moved_from": late_moved_from,
-                "late_emptied": late_emptied["_id"]},
+                "late_emptied": late_emptied["_id"], "late_emptied_from": late_emptied_from},
             "new_owner": new_owner, "moved_rep": rep["openUserId"], "team": other_team["id"],
             "customers": {"account_a": account_a["_id"], "account_b": account_b["_id"], "joining": joining["_id"],
                           "tombstoned": account_tombstoned["_id"], "quarantined": account_quarantined["_id"],
@@ -371,6 +379,21 @@ def test_unchanged_fingerprints_skip_the_key_diffs(changed_warehouse: dict) -> N
     for model, sql in changed_warehouse["compiled_later"].items():
         assert "except" not in sql.lower(), model
     assert "except" in changed_warehouse["compiled_first_stg_leads"].lower()
+
+
+def test_removed_links_point_the_lead_model_to_lost_follow_ups(changed_warehouse: dict) -> None:
+    """In the second run (no activity quarantined or released) int_crm__activity_links kept the
+    links the moved and the emptied activity lost as removed rows, and int_leads_enriched found the
+    leads whose follow-ups changed from the links' refreshed_at instead of diffing every lead's
+    follow-ups; the equality with a full refresh above shows the follow-ups came out right."""
+    ids = changed_warehouse["leads"]
+    removed = changed_warehouse["removed_links_later"]
+    assert (ids["late_moved"], ids["late_moved_from"]) in removed
+    assert (ids["late_emptied"], ids["late_emptied_from"]) in removed
+    assert (ids["late_moved"], ids["new_target"]) not in removed
+    enriched = changed_warehouse["compiled_later"]["int_leads_enriched"]
+    assert "changed_links.refreshed_at" in enriched
+    assert "built.activity_count" not in enriched
 
 
 def test_each_change_reached_the_lead_models(changed_warehouse: dict) -> None:
@@ -479,7 +502,7 @@ def test_postgres_incremental_run_equals_duckdb_full_refresh(changed_warehouse: 
                   for relation, columns in postgres["relations"].items()}
     con = duckdb.connect(str(changed_warehouse["full_warehouse"]), read_only=True)
     try:
-        duck = {relation: comparable_rows(con.execute(f"select {', '.join(columns)} from {relation}").fetchall())
+        duck = {relation: comparable_rows(con.execute(current_rows_sql(relation, columns)).fetchall())
                 for relation, columns in postgres["relations"].items()}
     finally:
         con.close()

@@ -2,10 +2,22 @@
 -- naming the lead) and the owner's team.
 -- Key-incremental on lead_id (macros/incremental_keys.sql): a run rebuilds the leads staging
 -- rewrote since the last one (new version, new person, back from quarantine: stg_crm__leads is
--- key-incremental and stamps each with a new refreshed_at), plus those whose follow-ups,
--- conversion or owner's team differ from what the table holds (a narrow diff of those columns);
--- leads gone from staging are deleted (only tombstones need looking at while no lead was
--- quarantined since the last run).
+-- key-incremental and stamps each with a new refreshed_at), those whose conversion or owner's team
+-- differ from what the table holds (a narrow diff of those columns), and those whose follow-ups may
+-- have changed: the leads of activity links written, changed or removed since the last run
+-- (int_crm__activity_links keeps removed links as rows). Follow-ups are diffed for every lead
+-- instead when that is not enough: an activity was quarantined or released since the last run
+-- (such links leave without a removed row), the last run is older than the links' retention, or
+-- the links table was rebuilt since. Leads gone from staging are deleted (only tombstones need
+-- looking at while no lead was quarantined since the last run).
+
+{%- set links = ref('int_crm__activity_links') %}
+{%- set links_show_every_change = is_incremental()
+    and sfa.quarantine_unchanged(['crm_activities'], name='activity_quarantine')
+    and sfa.query_is_true(
+        '(select max(refreshed_at) from ' ~ this ~ ') > '
+        ~ dbt.dateadd('day', -1 * var('removed_link_retention_days'), sfa.refreshed_at())
+        ~ ' and (select min(refreshed_at) from ' ~ links ~ ') < (select max(refreshed_at) from ' ~ this ~ ')') %}
 
 {{ config(
     materialized='incremental',
@@ -13,7 +25,7 @@
     incremental_strategy='delete+insert',
     post_hook=[
         "{{ sfa.delete_keys_not_in('lead_id', '(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where not is_deleted)', quarantine_streams=['crm_leads'], tombstones='(select lead_id from ' ~ ref('stg_crm__leads') ~ ' where is_deleted)') }}",
-        "{{ sfa.remember_input_fingerprints(['crm_leads']) }}",
+        "{{ sfa.remember_input_fingerprints(['crm_leads'], other_quarantines={'activity_quarantine': ['crm_activities']}) }}",
     ],
 ) }}
 
@@ -27,10 +39,13 @@ conversions as (
 
 activity_links as (
 
-    select * from {{ ref('int_crm__activity_links') }}
+    select * from {{ links }}
     where related_api_name = 'LeadsObj'
+        and not is_removed
 
 ),
+
+{%- if not links_show_every_change %}
 
 follow_ups as (
 
@@ -43,6 +58,8 @@ follow_ups as (
     group by 1
 
 ),
+
+{%- endif %}
 
 reps as (
 
@@ -64,23 +81,54 @@ affected_leads as (
     from {{ this }} as built
     left join reps
         on built.owner_id = reps.user_id
+    {%- if not links_show_every_change %}
     left join follow_ups
         on built.lead_id = follow_ups.lead_id
+    {%- endif %}
     left join conversions
         on built.lead_id = conversions.lead_id
     where {{ sfa.differs('built.owner_name', 'reps.user_name') }}
         or {{ sfa.differs('built.team_id', 'reps.team_id') }}
         or {{ sfa.differs('built.team_name', 'reps.team_name') }}
         or {{ sfa.differs('built.region_name', 'reps.region_name') }}
+        {%- if not links_show_every_change %}
         or {{ sfa.differs('built.first_follow_up_at', 'follow_ups.first_follow_up_at') }}
         or {{ sfa.differs('built.last_activity_at', 'follow_ups.last_activity_at') }}
         or {{ sfa.differs('built.activity_count', 'coalesce(follow_ups.activity_count, 0)') }}
+        {%- endif %}
         or {{ sfa.differs('built.opportunity_id', 'conversions.opportunity_id') }}
         or {{ sfa.differs('built.opportunity_created_at', 'conversions.opportunity_created_at') }}
         or {{ sfa.differs('built.opportunity_close_date', 'conversions.close_date') }}
         or {{ sfa.differs('built.opportunity_amount_cny', 'conversions.amount_cny') }}
         or {{ sfa.differs('built.is_won', 'coalesce(conversions.is_won, false)') }}
         or {{ sfa.differs('built.is_lost', 'coalesce(conversions.is_lost, false)') }}
+    {%- if links_show_every_change %}
+
+    union
+
+    {#- Links written, changed or removed since the last run (removed ones included). #}
+    select changed_links.related_record_id
+    from {{ links }} as changed_links
+    where changed_links.related_api_name = 'LeadsObj'
+        and changed_links.refreshed_at >= {{ sfa.built_watermark('refreshed_at') }}
+    {%- endif %}
+
+),
+
+{%- endif %}
+
+{%- if links_show_every_change %}
+
+follow_ups as (
+
+    select
+        related_record_id as lead_id,
+        min(activity_at) as first_follow_up_at,
+        max(activity_at) as last_activity_at,
+        count(*) as activity_count
+    from activity_links
+    where related_record_id in (select lead_id from affected_leads)
+    group by 1
 
 ),
 

@@ -88,6 +88,7 @@ account_activities as (
 
     select * from {{ ref('int_crm__activity_links') }}
     where related_api_name = 'AccountObj'
+        and not is_removed
 
 ),
 
