@@ -19,6 +19,21 @@
         ~ dbt.dateadd('day', -1 * var('removed_link_retention_days'), sfa.refreshed_at())
         ~ ' and (select min(refreshed_at) from ' ~ links ~ ') < (select max(refreshed_at) from ' ~ this ~ ')') %}
 
+{#- Every lead's follow-ups (diffed against the table when the links cannot show every change), or
+    only the affected leads' (after affected_leads, which the links then find). -#}
+{%- set follow_ups_sql %}
+    select
+        related_record_id as lead_id,
+        min(activity_at) as first_follow_up_at,
+        max(activity_at) as last_activity_at,
+        count(*) as activity_count
+    from activity_links
+    {%- if links_show_every_change %}
+    where related_record_id in (select lead_id from affected_leads)
+    {%- endif %}
+    group by 1
+{%- endset %}
+
 {{ config(
     materialized='incremental',
     unique_key='lead_id',
@@ -47,17 +62,7 @@ activity_links as (
 
 {%- if not links_show_every_change %}
 
-follow_ups as (
-
-    select
-        related_record_id as lead_id,
-        min(activity_at) as first_follow_up_at,
-        max(activity_at) as last_activity_at,
-        count(*) as activity_count
-    from activity_links
-    group by 1
-
-),
+follow_ups as ({{ follow_ups_sql }}),
 
 {%- endif %}
 
@@ -119,18 +124,7 @@ affected_leads as (
 
 {%- if links_show_every_change %}
 
-follow_ups as (
-
-    select
-        related_record_id as lead_id,
-        min(activity_at) as first_follow_up_at,
-        max(activity_at) as last_activity_at,
-        count(*) as activity_count
-    from activity_links
-    where related_record_id in (select lead_id from affected_leads)
-    group by 1
-
-),
+follow_ups as ({{ follow_ups_sql }}),
 
 {%- endif %}
 
