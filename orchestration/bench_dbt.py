@@ -250,13 +250,12 @@ def _base_seconds(results: dict) -> float:
     return round(sum(r["execution_time"] for r in results["results"] if ".base_" in r["unique_id"]), 2)
 
 
-def _median_step(label: str, rows: int, runs: list[DbtRun]) -> Step:
-    """One step for repeated runs of one build: the median wall and CPU seconds, the highest peak
-    RSS, every run's seconds, and the slowest nodes of the run nearest the median."""
+def _median_step(kind: str, rows: int, runs: list[DbtRun]) -> Step:
+    """The step "dbt build (<kind>)" for repeated runs of one build: the median wall and CPU seconds,
+    the highest peak RSS, every run's seconds, and the slowest nodes of the run nearest the median."""
     seconds = statistics.median(run.seconds for run in runs)
     median_run = min(runs, key=lambda run: abs(run.seconds - seconds))
-    if len(runs) > 1:
-        label = f"{label[:-1]}, median of {len(runs)})" if label.endswith(")") else f"{label} (median of {len(runs)})"
+    label = f"dbt build ({kind})" if len(runs) == 1 else f"dbt build ({kind}, median of {len(runs)})"
     return Step(label, rows, seconds, max(run.peak_rss_mib for run in runs),
                 cpu_seconds=statistics.median(run.cpu_seconds for run in runs),
                 detail={"slowest": _slowest(median_run.results),
@@ -305,7 +304,7 @@ def run_benchmark(scale: float, seed: int, workdir: Path, as_of_date: str | None
         echo(f"full dbt build {fulls[-1].seconds:.1f} s, peak RSS {fulls[-1].peak_rss_mib:.0f} MiB")
     before_full.unlink(missing_ok=True)
     Path(f"{before_full}.wal").unlink(missing_ok=True)
-    full = _median_step("dbt build (full)", raw_rows, fulls)
+    full = _median_step("full", raw_rows, fulls)
     steps.append(full)
 
     after_full = workdir / "after_full.duckdb"
@@ -332,7 +331,7 @@ def run_benchmark(scale: float, seed: int, workdir: Path, as_of_date: str | None
     after_full.unlink(missing_ok=True)
     Path(f"{after_full}.wal").unlink(missing_ok=True)
 
-    incremental = _median_step("dbt build (incremental)", changed, runs)
+    incremental = _median_step("incremental", changed, runs)
     steps.append(incremental)
 
     ratio = incremental.seconds / full.seconds

@@ -14,8 +14,9 @@
 
 {%- set activities_sql = '(select activity_id, extracted_at, is_deleted from ' ~ ref('stg_crm__activities') ~ ')' %}
 {%- set current_activities = '(select activity_id, extracted_at from ' ~ ref('stg_crm__activities') ~ ' where not is_deleted)' %}
+{#- True only in an incremental run: then unbuilt activities come from watermarks and the links they
+    drop are kept as removed rows. -#}
 {%- set quarantine_unchanged = sfa.quarantine_unchanged(['crm_activities']) %}
-{%- set keeps_removed = is_incremental() and quarantine_unchanged %}
 
 {#- The hooks spell the driver out again: hook strings are rendered when they run, and a ref()
     rendered at parse time would name this model instead of staging. #}
@@ -96,7 +97,7 @@ current_links as (
 
 ),
 
-{%- if keeps_removed %}
+{%- if quarantine_unchanged %}
 
 {#- The rows this table holds for the activities being rebuilt, current and already removed. #}
 built as (
@@ -149,13 +150,13 @@ final as (
     select
         current_links.*,
         false as is_removed,
-        {%- if keeps_removed %}
+        {%- if quarantine_unchanged %}
         coalesce(unchanged.refreshed_at, {{ sfa.refreshed_at() }}) as refreshed_at
         {%- else %}
         {{ sfa.refreshed_at() }} as refreshed_at
         {%- endif %}
     from current_links
-    {%- if keeps_removed %}
+    {%- if quarantine_unchanged %}
     left join unchanged
         on current_links.activity_id = unchanged.activity_id
         and current_links.related_api_name = unchanged.related_api_name
