@@ -1,0 +1,179 @@
+"""dbt's structured events, built without protobuf's JSON parser and not built at all when no one
+reads them (installed by `sfa-dbt` before dbt starts).
+
+dbt fires an event for every query, connection, cache action and node step (~4,000 in one
+`dbt build` of this project), each a protobuf message. dbt-common fills both the event and its
+envelope with `google.protobuf.json_format.ParseDict`, a pure-Python walk over the message's
+descriptors, and it builds the envelope and formats the line for every logger before Python's
+logging drops what is below the logger's level. In a `dbt build` with nothing to do that was about a
+quarter of the time dbt's Python held the interpreter (sampled with py-spy), single-threaded
+however many threads dbt runs.
+
+Three changes, each falling back to dbt-common's own code where it does not apply:
+- An event is built with the message class's constructor (protobuf's C implementation). Values the
+  constructor does not take the way `ParseDict` does (a timestamp or a number given as text, a wrong
+  key) raise, and the event is then built by dbt-common's own `__init__`, with its own error
+  handling; so is an event with a bool anywhere in it, which the constructor would take for an integer.
+- The envelope (`EventInfo`) is filled field by field, the time stamp from the clock directly instead
+  of formatting it to text and parsing that back.
+- An event is dropped before its envelope is built when every logger's level is above the event's
+  and no callback other than dbt's behaviour-change tracker (which reads only warnings) is
+  registered; and a logger formats only the lines its level lets through. Warnings and errors always
+  take dbt-common's path, which is where `--warn-error` turns them into failures.
+
+The messages, lines and log files are the same as dbt's (the tests compare them).
+`SFA_DBT_EVENTS=dbt` leaves dbt-common's code untouched.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+
+from dbt_common.events import base_types, event_manager, logger
+from dbt_common.events.base_types import BaseEvent, EventLevel
+
+# Python logging levels of dbt's event levels (dbt-common's `_log_level_map`); the lines that dbt
+# sends to Python's logging as errors whatever their level (`logger.PRINT_EVENT_NAMES`).
+_LEVEL_NUMBERS = logger._log_level_map
+_ALWAYS_ERROR = frozenset(logger.PRINT_EVENT_NAMES)
+_ALWAYS_DBT = frozenset({EventLevel.WARN, EventLevel.ERROR})
+
+
+def _message_classes():
+    """Event class -> its protobuf message class, looked up once per class."""
+    cache: dict[type, type] = {}
+
+    def lookup(event_type: type, suffix: str = "") -> type:
+        key = (event_type, suffix)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = getattr(event_type.PROTO_TYPES_MODULE, event_type.__name__ + suffix)
+        return found
+
+    return lookup
+
+
+_message_class = _message_classes()
+
+
+def _has_bool(values) -> bool:
+    for value in values:
+        if value is True or value is False:
+            return True
+        kind = type(value)
+        if (kind is dict and _has_bool(value.values())) or ((kind is list or kind is tuple) and _has_bool(value)):
+            return True
+    return False
+
+
+def _fast_init(original):
+    def __init__(self, *args, **kwargs) -> None:
+        # Positional `Formatting("text")`, and bools: the constructor takes a bool for an integer
+        # field where ParseDict refuses it for some integer types.
+        if args or _has_bool(kwargs.values()):
+            original(self, *args, **kwargs)
+            return
+        if "msg" in kwargs:
+            kwargs["msg"] = str(kwargs["msg"])
+        if "base_msg" in kwargs:
+            kwargs["base_msg"] = str(kwargs["base_msg"])
+        try:
+            self.pb_msg = _message_class(type(self))(**kwargs)
+        except Exception:  # a value only ParseDict converts, or one it rejects too
+            original(self, **kwargs)
+
+    __init__.__wrapped__ = original
+    return __init__
+
+
+def msg_from_base_event(event: BaseEvent, level: EventLevel | None = None):
+    """dbt-common's `msg_from_base_event` without the JSON round trip."""
+    try:
+        msg = _message_class(type(event), "Msg")()
+        info = msg.info
+        info.level = level.value if level else event.level_tag().value
+        info.msg = event.message()
+        info.invocation_id = base_types.get_invocation_id()
+        info.extra.update(base_types.get_global_metadata_vars())
+        info.ts.FromDatetime(datetime.now(timezone.utc).replace(tzinfo=None))
+        info.pid = base_types.get_pid()
+        info.thread = base_types.get_thread_name()
+        info.code = event.code()
+        info.name = type(event).__name__
+        msg.data.CopyFrom(event.pb_msg)
+    except (TypeError, ValueError, AttributeError):  # whatever dbt-common's version does with it
+        return _ORIGINALS["msg_from_base_event"](event, level=level)
+    return msg
+
+
+def _is_read(manager, event: BaseEvent, level: EventLevel | None) -> bool:
+    """False when no logger and no callback of `manager` would take the event."""
+    if any(callback is not _TRACKER for callback in manager.callbacks):
+        return True
+    name = type(event).__name__
+    number = _LEVEL_NUMBERS[EventLevel.ERROR if name in _ALWAYS_ERROR else (level or event.level_tag())]
+    for each in manager.loggers:
+        python_logger = each._python_logger
+        if python_logger is not None and python_logger.isEnabledFor(number):
+            return True
+    return False
+
+
+def _fire_event(original):
+    def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
+        if (force_warn_or_error_handling or (level or e.level_tag()) in _ALWAYS_DBT
+                or os.environ.get("DBT_TEST_BINARY_SERIALIZATION") or _is_read(self, e, level)):
+            original(self, e, level, node, force_warn_or_error_handling)
+
+    fire_event.__wrapped__ = original
+    return fire_event
+
+
+def _write_line(original):
+    def write_line(self, msg) -> None:
+        python_logger = self._python_logger
+        if python_logger is not None:
+            info = msg.info
+            number = _LEVEL_NUMBERS.get(EventLevel.ERROR if info.name in _ALWAYS_ERROR else info.level)
+            if number is not None and not python_logger.isEnabledFor(number):
+                return
+        original(self, msg)
+
+    write_line.__wrapped__ = original
+    return write_line
+
+
+_ORIGINALS: dict[str, object] = {}
+_TRACKER = None
+
+
+def install() -> bool:
+    """Install the fast paths (once per process); False when `SFA_DBT_EVENTS=dbt` keeps dbt's code."""
+    global _TRACKER
+    if os.environ.get("SFA_DBT_EVENTS", "fast").lower() == "dbt":
+        return False
+    if _ORIGINALS:
+        return True
+    from dbt.tracking import track_behavior_change_warn
+
+    _TRACKER = track_behavior_change_warn
+    _ORIGINALS["msg_from_base_event"] = event_manager.msg_from_base_event
+    _ORIGINALS["init"] = BaseEvent.__init__
+    _ORIGINALS["fire_event"] = event_manager.EventManager.fire_event
+    _ORIGINALS["write_line"] = logger._Logger.write_line
+    BaseEvent.__init__ = _fast_init(BaseEvent.__init__)
+    event_manager.msg_from_base_event = msg_from_base_event
+    event_manager.EventManager.fire_event = _fire_event(event_manager.EventManager.fire_event)
+    logger._Logger.write_line = _write_line(logger._Logger.write_line)
+    return True
+
+
+def uninstall() -> None:
+    """dbt-common's own code again (for tests)."""
+    if not _ORIGINALS:
+        return
+    BaseEvent.__init__ = _ORIGINALS.pop("init")
+    event_manager.msg_from_base_event = _ORIGINALS.pop("msg_from_base_event")
+    event_manager.EventManager.fire_event = _ORIGINALS.pop("fire_event")
+    logger._Logger.write_line = _ORIGINALS.pop("write_line")
