@@ -17,12 +17,13 @@ nanobind "leaked instances" report.
 Compiled Jinja templates and the JSON schemas of dbt's config classes are kept between runs
 (`orchestration/dbt_process_caches.py`): dbt computes them again in every process, ~1 CPU second of
 each `dbt build` here and ~0.3 s before its first node. dbt's log events are built without
-protobuf's JSON parser, and not at all when no logger reads them (`orchestration/dbt_event_fast_path.py`):
+protobuf's JSON parser, and not at all when no logger reads them (`orchestration/dbt_fast_paths.py`):
 `dbt build` with nothing to do at 10,000 leads went from 8.5 to 7.2 s (--log-level-file info) and
 from 8.3 to 6.2 s (debug file log, dbt's default).
 
 Same arguments and exit codes as `dbt`. SFA_DBT_GC=on keeps Python's default collector (to compare,
-or for a project much larger than this one); SFA_DBT_EVENTS=dbt keeps dbt's own event code.
+or for a project much larger than this one); SFA_DBT_FAST_PATHS=off keeps dbt's own code
+for events and type testers.
 """
 
 from __future__ import annotations
@@ -48,11 +49,14 @@ def run() -> int:
     import mashumaro.config
 
     mashumaro.config.BaseConfig.lazy_compilation = True
+    from orchestration import dbt_process_caches
+
+    dbt_process_caches.install_generated_code_cache()
     from dbt.cli.main import cli
 
-    from orchestration import dbt_event_fast_path, dbt_process_caches
+    from orchestration import dbt_fast_paths
 
-    dbt_event_fast_path.install()
+    dbt_fast_paths.install()
     dbt_process_caches.install_jinja_cache()
     dbt_process_caches.install_schema_cache()
 

@@ -25,6 +25,7 @@ that cannot be read is ignored and replaced. `SFA_DBT_CACHE=off` turns both off;
 
 from __future__ import annotations
 
+import __future__
 import atexit
 import functools
 import hashlib
@@ -32,10 +33,12 @@ import importlib.metadata
 import marshal
 import os
 import pickle
+import re
 import sys
 import tempfile
 from pathlib import Path
 from types import CodeType
+from typing import Callable
 
 MAX_ENTRIES = 10_000
 
@@ -148,6 +151,40 @@ class SchemaCache(CacheFile):
         return schema
 
 
+# mashumaro names some helpers with a uuid4 hex, new in every process: such source is never the
+# same twice, so it is compiled as before (~80 of ~3,400 here) instead of filling the file.
+_UNIQUE_NAME = re.compile(r"[0-9a-f]{32}")
+
+
+class GeneratedCodeCache(CacheFile):
+    """Code objects of the Python source that libraries write and `exec` as classes are defined or
+    first used, by digest of the source and the compiler flags."""
+
+    def exec_for(self, module) -> Callable:
+        """An `exec` for `module` to call instead of the builtin: the same effect, the source compiled
+        once across processes, with the `__future__` flags the builtin would take from `module`."""
+        flags = 0
+        for value in vars(module).values():
+            if isinstance(value, __future__._Feature):
+                flags |= value.compiler_flag
+        prefix = b"%d:" % flags
+
+        def cached_exec(source, globals=None, locals=None, /):
+            if globals is None:  # the builtin's defaults: the calling frame's namespaces
+                caller = sys._getframe(1)
+                globals, locals = caller.f_globals, caller.f_locals if locals is None else locals
+            if not isinstance(source, str) or _UNIQUE_NAME.search(source):
+                return exec(source, globals, locals)
+            key = hashlib.blake2b(prefix + source.encode("utf-8", "surrogatepass"), digest_size=20).digest()
+            code = self.get(key, CodeType)
+            if code is None:
+                code = compile(source, "<string>", "exec", flags=flags, dont_inherit=True)
+                self.put(key, code)
+            return exec(code, globals, locals)
+
+        return cached_exec
+
+
 def _digest(env, source: str, name, filename, defer_init: bool) -> bytes:
     options = (
         type(env).__module__, type(env).__qualname__,
@@ -200,5 +237,27 @@ def install_schema_cache(path: Path | None = None) -> SchemaCache | None:
 
     json_schema.__wrapped__ = original
     dbtClassMixin.json_schema = classmethod(json_schema)
+    atexit.register(cache.save)
+    return cache
+
+
+# Modules whose generated source (`exec` of a string at class definition or first use) is cached:
+# dataclasses writes each dataclass's __init__, __repr__, __eq__...; mashumaro each of dbt's
+# serializers. ~3,400 compilations and ~0.6 CPU s in every dbt process of this project.
+GENERATED_CODE_MODULES = ("dataclasses", "mashumaro.core.meta.code.builder")
+
+
+def install_generated_code_cache(path: Path | None = None) -> GeneratedCodeCache | None:
+    """Give each module of GENERATED_CODE_MODULES an `exec` that compiles through a cache file;
+    returns the cache, or None when turned off. Call before dbt is imported: its dataclasses are
+    defined on import."""
+    if _turned_off():
+        return None
+    import importlib
+
+    cache = GeneratedCodeCache(path or cache_dir() / f"generated-{_versions('mashumaro')}.pickle")
+    for name in GENERATED_CODE_MODULES:
+        module = importlib.import_module(name)
+        module.exec = cache.exec_for(module)
     atexit.register(cache.save)
     return cache

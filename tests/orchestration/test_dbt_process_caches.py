@@ -192,9 +192,9 @@ def test_past_max_entries_only_the_entries_used_are_kept(start, monkeypatch, tmp
 
 
 def test_sfa_dbt_keeps_its_templates_and_schemas_between_commands(tmp_path, monkeypatch) -> None:
-    """Through the real launcher: `sfa-dbt seed` writes both cache files in SFA_DBT_CACHE_DIR (dicts of
-    code and of schemas by digest), and the same command again (into a fresh warehouse, so dbt does
-    the same work) succeeds without computing anything new, i.e. without rewriting either file.
+    """Through the real launcher: `sfa-dbt seed` writes the three cache files in SFA_DBT_CACHE_DIR
+    (dicts of code and of schemas by digest), and the same command again (into a fresh warehouse, so
+    dbt does the same work) succeeds without computing anything new, i.e. without rewriting a file.
     (Seeding a table that already exists is not the same work: dbt then calls its truncate macros,
     compiled on first use.)"""
     monkeypatch.delenv("SFA_DBT_CACHE", raising=False)
@@ -204,7 +204,8 @@ def test_sfa_dbt_keeps_its_templates_and_schemas_between_commands(tmp_path, monk
     def seed(warehouse: str):
         env = {"SFA_WAREHOUSE": str(tmp_path / warehouse), "SFA_DBT_TARGET": "duckdb",
                "SFA_DBT_CACHE_DIR": str(cache_dir)}
-        result = dbt_output(["seed", "--select", "channels", "--no-use-colors"], env, tmp_path)
+        # its own target dir: both runs parse in full (a partial parse loads other classes' code)
+        result = dbt_output(["seed", "--select", "channels", "--no-use-colors"], env, tmp_path / Path(warehouse).stem)
         assert result.returncode == 0, result.stdout[-2000:]
         assert "Done. PASS=1 " in result.stdout
         con = duckdb.connect(str(tmp_path / warehouse), read_only=True)
@@ -215,12 +216,13 @@ def test_sfa_dbt_keeps_its_templates_and_schemas_between_commands(tmp_path, monk
 
     seed("first.duckdb")
     paths = sorted(cache_dir.iterdir())
-    assert [p.name.split("-")[0] for p in paths] == ["jinja", "schemas"]
+    assert [p.name.split("-")[0] for p in paths] == ["generated", "jinja", "schemas"]
     assert all(p.suffix == ".pickle" for p in paths)
-    templates, schemas = (pickle.loads(p.read_bytes()) for p in paths)
-    assert isinstance(templates, dict) and len(templates) > 100
-    assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in templates.items())
-    assert isinstance(marshal.loads(next(iter(templates.values()))), CodeType)
+    generated, templates, schemas = (pickle.loads(p.read_bytes()) for p in paths)
+    for codes in (generated, templates):
+        assert isinstance(codes, dict) and len(codes) > 100
+        assert all(isinstance(k, bytes) and isinstance(v, bytes) for k, v in codes.items())
+        assert isinstance(marshal.loads(next(iter(codes.values()))), CodeType)
     assert len(schemas) >= 3  # profile credentials, project, seed config at least
     assert all(marshal.loads(v).get("type") == "object" for v in schemas.values())
     before = []
@@ -230,7 +232,7 @@ def test_sfa_dbt_keeps_its_templates_and_schemas_between_commands(tmp_path, monk
 
     seed("second.duckdb")
     assert sorted(cache_dir.iterdir()) == paths
-    assert [p.stat().st_mtime_ns for p in paths] == [1_000_000_000] * 2
+    assert [p.stat().st_mtime_ns for p in paths] == [1_000_000_000] * 3
     assert [p.read_bytes() for p in paths] == before
 
 
@@ -298,3 +300,93 @@ def test_a_changed_class_file_builds_its_schema_again(schema_process, monkeypatc
     second, built = schema_process()
     SeedConfig.json_schema()
     assert built == [SeedConfig] and second.misses == 1
+
+
+@pytest.fixture
+def generated_process(monkeypatch, tmp_path):
+    """`generated_process()` is a new process for the generated-code cache: a GeneratedCodeCache on
+    one file, with the builtin compile counted underneath it. Returns (cache, compiled sources)."""
+    monkeypatch.delenv("SFA_DBT_CACHE", raising=False)
+    compiled: list[str] = []
+
+    def counting(source, *args, **kwargs):
+        compiled.append(source)
+        return compile(source, *args, **kwargs)
+
+    monkeypatch.setattr(dbt_process_caches, "compile", counting, raising=False)
+
+    def start_process():
+        compiled.clear()
+        return dbt_process_caches.GeneratedCodeCache(tmp_path / "generated.pickle"), compiled
+
+    return start_process
+
+
+def test_generated_dataclass_code_is_served_from_the_file(generated_process, monkeypatch) -> None:
+    """A dataclass defined through the cache's exec: compiled in the first process, served from the
+    file in the second, and the class behaves as one made by dataclasses' own exec."""
+    import dataclasses
+
+    def define():
+        @dataclasses.dataclass(frozen=True, order=True)
+        class Point:
+            x: int
+            y: int = 0
+        return Point
+
+    first, compiled = generated_process()
+    monkeypatch.setattr(dataclasses, "exec", first.exec_for(dataclasses), raising=False)
+    point = define()
+    assert len(compiled) >= 5 and first.misses == len(compiled)  # __init__, __repr__, __eq__, order, hash...
+    first.save()
+
+    second, compiled = generated_process()
+    monkeypatch.setattr(dataclasses, "exec", second.exec_for(dataclasses), raising=False)
+    again = define()
+    assert (compiled, second.misses, second.hits) == ([], 0, first.misses)
+    monkeypatch.delattr(dataclasses, "exec")
+    plain = define()
+    for cls in (point, again):
+        assert cls(1) == cls(1, 0) and cls(1) < cls(2) and repr(cls(3, 4)) == repr(plain(3, 4)).replace(
+            plain.__qualname__, cls.__qualname__)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            cls(1).x = 2
+        assert cls.__init__.__annotations__ == plain.__init__.__annotations__
+
+
+def test_generated_code_keeps_its_modules_future_flags_and_namespaces(generated_process, tmp_path) -> None:
+    """Code is compiled with the `__future__` flags of the module it is exec'd for (kept apart in the
+    file), with the caller's namespaces when none are given; a source carrying a uuid4 hex (a
+    mashumaro helper name, new in each process) is left to the builtin and never stored."""
+    import types
+
+    cache, compiled = generated_process()
+    postponed = types.ModuleType("postponed")
+    exec("from __future__ import annotations", postponed.__dict__)
+    source = "def f(x: int) -> str: pass"
+    ns_plain, ns_postponed = {}, {}
+    cache.exec_for(types.ModuleType("plain"))(source, ns_plain)
+    cache.exec_for(postponed)(source, ns_postponed)
+    assert ns_plain["f"].__annotations__ == {"x": int, "return": str}
+    assert ns_postponed["f"].__annotations__ == {"x": "int", "return": "str"}
+    assert cache.misses == 2
+
+    marker = []
+    cache.exec_for(types.ModuleType("plain"))("marker.append(1)")
+    assert marker == [1]
+
+    unique = "def __unpack_7c9e6679f4254e1c8b1d0e2a3f4b5c6d(v): return v"
+    namespace = {}
+    cache.exec_for(types.ModuleType("plain"))(unique, namespace)
+    assert namespace["__unpack_7c9e6679f4254e1c8b1d0e2a3f4b5c6d"](5) == 5
+    assert unique not in compiled and cache.misses == 3  # the builtin exec compiled it
+    cache.save()
+    assert len(pickle.loads((tmp_path / "generated.pickle").read_bytes())) == 3
+
+
+def test_generated_code_cache_turned_off_patches_nothing(monkeypatch, tmp_path) -> None:
+    import dataclasses
+
+    monkeypatch.setenv("SFA_DBT_CACHE", "off")
+    assert dbt_process_caches.install_generated_code_cache(tmp_path / "g.pickle") is None
+    assert "exec" not in vars(dataclasses)

@@ -1,4 +1,4 @@
-"""`orchestration/dbt_event_fast_path.py`: dbt's events built by protobuf's constructors instead of
+"""`orchestration/dbt_fast_paths.py`: dbt's events built by protobuf's constructors instead of
 `ParseDict`, and dropped when no logger or callback reads them. Compared with dbt-common's own code
 on every event class dbt defines, on an event manager with real loggers, and through `sfa-dbt`."""
 
@@ -20,17 +20,17 @@ from dbt_common.events.logger import LineFormat, LoggerConfig
 from dbt_common.exceptions.events import EventCompilationError
 from google.protobuf.descriptor import FieldDescriptor
 
-from orchestration import dbt_event_fast_path
+from orchestration import dbt_fast_paths
 from orchestration.dbt_cli import EXECUTABLE
 from tests.dbt.conftest import DBT_PROJECT_DIR
 
 
 @pytest.fixture
 def fast(monkeypatch):
-    monkeypatch.delenv("SFA_DBT_EVENTS", raising=False)
-    assert dbt_event_fast_path.install()
+    monkeypatch.delenv("SFA_DBT_FAST_PATHS", raising=False)
+    assert dbt_fast_paths.install()
     yield
-    dbt_event_fast_path.uninstall()
+    dbt_fast_paths.uninstall()
 
 
 def _event_classes() -> list[type]:
@@ -155,7 +155,7 @@ def test_envelopes_equal_dbts_but_for_the_time(fast, monkeypatch) -> None:
 def _compare_envelopes() -> None:
     from datetime import datetime, timezone
 
-    dbts = dbt_event_fast_path._ORIGINALS["msg_from_base_event"]
+    dbts = dbt_fast_paths._ORIGINALS["msg_from_base_event"]
     same = 0
     for cls in EVENT_CLASSES:
         fields = getattr(cls.PROTO_TYPES_MODULE, cls.__name__).DESCRIPTOR.fields
@@ -165,9 +165,9 @@ def _compare_envelopes() -> None:
                 expected = dbts(event, level=level)
             except Exception as exc:  # noqa: BLE001
                 with pytest.raises(type(exc)):
-                    dbt_event_fast_path.msg_from_base_event(event, level=level)
+                    dbt_fast_paths.msg_from_base_event(event, level=level)
                 continue
-            ours = dbt_event_fast_path.msg_from_base_event(event, level=level)
+            ours = dbt_fast_paths.msg_from_base_event(event, level=level)
             assert _envelope(ours) == _envelope(expected), cls.__name__
             assert abs(ours.info.ts.ToDatetime() - expected.info.ts.ToDatetime()).total_seconds() < 5
             same += 1
@@ -216,13 +216,13 @@ def test_events_no_one_reads_are_never_enveloped(fast, manager, monkeypatch) -> 
     em.fire_event(Note(msg="written"), level=EventLevel.INFO)
     assert built == [1]
     ours = stream.getvalue()
-    dbt_event_fast_path.uninstall()
+    dbt_fast_paths.uninstall()
     dbts_em, dbts_stream = manager(EventLevel.INFO)
     dbts_em.fire_event(SQLQuery(conn_name="c", sql="select 1", node_info={}))
     dbts_em.fire_event(Note(msg="written"), level=EventLevel.INFO)
     assert _strip_times(ours) == _strip_times(dbts_stream.getvalue())
     assert "written" in ours
-    dbt_event_fast_path.install()
+    dbt_fast_paths.install()
 
     received = []
     em.add_callback(received.append)
@@ -242,11 +242,11 @@ def test_events_no_one_reads_are_never_enveloped(fast, manager, monkeypatch) -> 
 
 
 def test_turned_off_leaves_dbts_code(monkeypatch) -> None:
-    monkeypatch.setenv("SFA_DBT_EVENTS", "dbt")
+    monkeypatch.setenv("SFA_DBT_FAST_PATHS", "off")
     original = BaseEvent.__init__
-    assert not dbt_event_fast_path.install()
+    assert not dbt_fast_paths.install()
     assert BaseEvent.__init__ is original
-    assert event_manager.msg_from_base_event is not dbt_event_fast_path.msg_from_base_event
+    assert event_manager.msg_from_base_event is not dbt_fast_paths.msg_from_base_event
 
 
 def _normalized_json_log(text: str) -> Counter:
@@ -269,19 +269,55 @@ def test_sfa_dbt_logs_the_same_with_either_code(tmp_path) -> None:
     """`sfa-dbt seed` with the fast path and with dbt-common's code: the same JSON events on stdout
     (info level) and in dbt.log (debug level), apart from times, ids and the run's directory."""
     logs = {}
-    for mode in ("dbt", "fast"):
+    for mode in ("off", "on"):
         work = tmp_path / mode
         cmd = [str(EXECUTABLE), "seed", "--select", "channels", "--log-format", "json",
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                "--target-path", str(work / "target"), "--log-path", str(work / "logs"), "--log-level-file", "debug"]
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SFA_DBT_EVENTS": mode,
+        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SFA_DBT_FAST_PATHS": mode,
                "SFA_WAREHOUSE": str(work / "sfa.duckdb"), "SFA_DBT_TARGET": "duckdb"}
         result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         logs[mode] = [_normalized_json_log(text.replace(str(work), "WORK"))
                       for text in (result.stdout, (work / "logs" / "dbt.log").read_text())]
-    (dbt_stdout, dbt_file), (fast_stdout, fast_file) = logs["dbt"], logs["fast"]
+    (dbt_stdout, dbt_file), (fast_stdout, fast_file) = logs["off"], logs["on"]
     assert not any('"level": "debug"' in line for line in fast_stdout)
     assert sum(fast_stdout.values()) > 5
     assert sum(n for line, n in fast_file.items() if '"level": "debug"' in line) > 20
     assert (fast_stdout, fast_file) == (dbt_stdout, dbt_file)
+
+
+def test_type_testers_are_shared_and_type_results_as_dbts(fast, tmp_path) -> None:
+    """One tester per (text columns in any order, null values); query results and seed files typed
+    through it equal dbt's own: text kept as text (with '' and 'null' preserved in a query's text
+    columns), numbers, dates, datetimes and bools recognised, a seed's forced text column kept."""
+    from dbt_common.clients import agate_helper
+
+    tester = agate_helper.build_type_tester({"b", "a"}, string_null_values=())
+    assert agate_helper.build_type_tester(["a", "b"], string_null_values=[]) is tester
+    assert agate_helper.build_type_tester(["a"], string_null_values=()) is not tester
+    assert agate_helper.build_type_tester(["a", "b"]) is not tester  # default null values
+
+    rows = [{"id": 1, "name": "", "amount": 2.5, "day": "2026-12-07", "at": "2026-12-07 10:11:12",
+             "flag": True, "meta": {"k": [1]}},
+            {"id": 2, "name": "null", "amount": None, "day": None, "at": None, "flag": False, "meta": None}]
+    seed = tmp_path / "seed.csv"
+    seed.write_text("code,day,amount,flag\n007,2026-12-07,1.50,true\n,null,,false\n")
+
+    def typed(table):
+        return [type(t).__name__ for t in table.column_types], [tuple(r.values()) for r in table.rows]
+
+    def both():
+        return (typed(agate_helper.table_from_data_flat(rows, list(rows[0]))),
+                typed(agate_helper.from_csv(str(seed), text_columns={"code": "varchar"})))
+
+    ours = both()
+    dbt_fast_paths.uninstall()
+    try:
+        dbts = both()
+    finally:
+        dbt_fast_paths.install()
+    assert ours == dbts
+    (query_types, query_rows), (seed_types, seed_rows) = ours
+    assert query_types[:2] == ["Integer", "Text"] and [r[1] for r in query_rows] == ["", "null"]
+    assert seed_types == ["Text", "Date", "Number", "Boolean"] and seed_rows[0][0] == "007"
