@@ -26,14 +26,22 @@ agate table through a new `TypeTester`, whose date types each set up a parsedate
 ~5% of the same sample. The tester depends only on its two arguments and is never changed by use
 (dbt itself shares one across threads for results without text columns), so one is kept per
 argument pair.
+
+**Artifacts.** dbt writes manifest.json right after parsing and again when the run ends, each time
+with `json.dump`, which always encodes in Python (`json.dumps` encodes in C): ~0.1 s per manifest
+here, and the first write delays the first node by ~0.3 s. Artifacts are encoded with `json.dumps`
+(the same text), and the manifest written after parsing is kept until exit: a command that runs
+nodes writes it when it ends, as dbt does, and any other (parse, ls, a run that stopped early)
+writes the parsed one at exit. manifest.json ends up as dbt writes it, once per command.
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import json
 import os
 from datetime import datetime, timezone
-
-import functools
 
 from dbt_common.clients import agate_helper
 from dbt_common.events import base_types, event_manager, logger
@@ -109,7 +117,7 @@ def msg_from_base_event(event: BaseEvent, level: EventLevel | None = None):
         info.name = type(event).__name__
         msg.data.CopyFrom(event.pb_msg)
     except (TypeError, ValueError, AttributeError):  # whatever dbt-common's version does with it
-        return _ORIGINALS["msg_from_base_event"](event, level=level)
+        return dbt_own(event_manager, "msg_from_base_event")(event, level=level)
     return msg
 
 
@@ -163,8 +171,69 @@ def _shared_type_testers(original):
     return build_type_tester
 
 
-_ORIGINALS: dict[str, object] = {}
+def _one_shot_json(original):
+    """dbt-common's write_json with the whole text encoded at once: `json.dump` always encodes in
+    Python, `json.dumps` in C. The same text; the file is not opened when the data cannot be encoded."""
+    from dbt_common.clients import system
+    from dbt_common.utils.encoding import JSONEncoder
+
+    def write_json(path: str, data) -> bool:
+        return system.write_file(path, json.dumps(data, cls=JSONEncoder))
+
+    write_json.__wrapped__ = original
+    return write_json
+
+
+# The manifest dbt parsed, not yet written: (manifest, target path, which).
+_PARSED_MANIFEST: list[tuple] = []
+
+
+def _manifest_write_after_parse(original):
+    """Kept until exit: a command that runs nodes writes the manifest again when it ends, so the
+    write right after parsing only delays its first node."""
+
+    def write_manifest(manifest, target_path: str, which=None) -> None:
+        _PARSED_MANIFEST[:] = [(manifest, target_path, which)]
+
+    write_manifest.__wrapped__ = original
+    return write_manifest
+
+
+def _manifest_write_at_end(original):
+    def write_manifest(manifest, target_path: str, which=None) -> None:
+        _PARSED_MANIFEST.clear()
+        original(manifest, target_path, which)
+
+    write_manifest.__wrapped__ = original
+    return write_manifest
+
+
+def _write_parsed_manifest_if_pending() -> None:
+    """At exit: the parsed manifest, for commands that did not write one since (parse, ls, a run that
+    stopped early)."""
+    if _PARSED_MANIFEST:
+        from dbt.parser import manifest as parser
+
+        manifest, target_path, which = _PARSED_MANIFEST.pop()
+        dbt_own(parser, "write_manifest")(manifest, target_path, which)
+
+
+# (owner, attribute, dbt's own value) of every patch, in the order made.
+_PATCHES: list[tuple[object, str, object]] = []
 _TRACKER = None
+
+
+def _patch(owner, name: str, new) -> None:
+    _PATCHES.append((owner, name, getattr(owner, name)))
+    setattr(owner, name, new)
+
+
+def dbt_own(owner, name: str):
+    """What `owner.name` was before install()."""
+    for patched, attribute, value in _PATCHES:
+        if patched is owner and attribute == name:
+            return value
+    return getattr(owner, name)
 
 
 def install() -> bool:
@@ -172,30 +241,35 @@ def install() -> bool:
     global _TRACKER
     if os.environ.get("SFA_DBT_FAST_PATHS", "on").lower() == "off":
         return False
-    if _ORIGINALS:
+    if _PATCHES:
         return True
+    from dbt.artifacts.schemas import base as artifacts_base
+    from dbt.artifacts.schemas.run.v5 import run as run_results
+    from dbt.parser import manifest as parser
+    from dbt.task import runnable
+    from dbt.task.docs import generate
     from dbt.tracking import track_behavior_change_warn
+    from dbt_common.clients import system
 
     _TRACKER = track_behavior_change_warn
-    _ORIGINALS["msg_from_base_event"] = event_manager.msg_from_base_event
-    _ORIGINALS["init"] = BaseEvent.__init__
-    _ORIGINALS["fire_event"] = event_manager.EventManager.fire_event
-    _ORIGINALS["write_line"] = logger._Logger.write_line
-    _ORIGINALS["build_type_tester"] = agate_helper.build_type_tester
-    BaseEvent.__init__ = _fast_init(BaseEvent.__init__)
-    event_manager.msg_from_base_event = msg_from_base_event
-    event_manager.EventManager.fire_event = _fire_event(event_manager.EventManager.fire_event)
-    logger._Logger.write_line = _write_line(logger._Logger.write_line)
-    agate_helper.build_type_tester = _shared_type_testers(agate_helper.build_type_tester)
+    _patch(BaseEvent, "__init__", _fast_init(BaseEvent.__init__))
+    _patch(event_manager, "msg_from_base_event", msg_from_base_event)
+    _patch(event_manager.EventManager, "fire_event", _fire_event(event_manager.EventManager.fire_event))
+    _patch(logger._Logger, "write_line", _write_line(logger._Logger.write_line))
+    _patch(agate_helper, "build_type_tester", _shared_type_testers(agate_helper.build_type_tester))
+    for module in (system, artifacts_base, run_results):  # write_json, and where it was imported by name
+        _patch(module, "write_json", _one_shot_json(module.write_json))
+    _patch(parser, "write_manifest", _manifest_write_after_parse(parser.write_manifest))
+    for module in (runnable, generate):
+        _patch(module, "write_manifest", _manifest_write_at_end(module.write_manifest))
+    atexit.register(_write_parsed_manifest_if_pending)
     return True
 
 
 def uninstall() -> None:
-    """dbt-common's own code again (for tests)."""
-    if not _ORIGINALS:
-        return
-    BaseEvent.__init__ = _ORIGINALS.pop("init")
-    event_manager.msg_from_base_event = _ORIGINALS.pop("msg_from_base_event")
-    event_manager.EventManager.fire_event = _ORIGINALS.pop("fire_event")
-    logger._Logger.write_line = _ORIGINALS.pop("write_line")
-    agate_helper.build_type_tester = _ORIGINALS.pop("build_type_tester")
+    """dbt's own code again (for tests)."""
+    atexit.unregister(_write_parsed_manifest_if_pending)
+    _PARSED_MANIFEST.clear()
+    while _PATCHES:
+        owner, name, value = _PATCHES.pop()
+        setattr(owner, name, value)

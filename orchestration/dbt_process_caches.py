@@ -16,10 +16,14 @@
   every command, before anything else can run (7 classes). Kept by class, the file its class is
   defined in (and that file's modification time) and the dbt-core, dbt-common, dbt-adapters and
   mashumaro versions.
+- Code that dataclasses and mashumaro generate and `exec` for dbt's classes (each dataclass's
+  `__init__`, `__eq__`...; each serializer): ~3,400 compilations, ~0.6 CPU s of every process, most
+  of it while dbt is imported. Kept by digest of the source and the `__future__` flags of the module
+  that runs it; source naming a helper by a fresh uuid (mashumaro does for some) is not kept.
 
 Each cache is one file, rewritten (atomically) at exit when the process computed something new;
 entries the process did not use are kept until the file holds more than `MAX_ENTRIES`. A file
-that cannot be read is ignored and replaced. `SFA_DBT_CACHE=off` turns both off; the files live in
+that cannot be read is ignored and replaced. `SFA_DBT_CACHE=off` turns all three off; the files live in
 `SFA_DBT_CACHE_DIR` (default `$XDG_CACHE_HOME/sfa-dbt`, else `~/.cache/sfa-dbt`).
 """
 

@@ -155,7 +155,7 @@ def test_envelopes_equal_dbts_but_for_the_time(fast, monkeypatch) -> None:
 def _compare_envelopes() -> None:
     from datetime import datetime, timezone
 
-    dbts = dbt_fast_paths._ORIGINALS["msg_from_base_event"]
+    dbts = dbt_fast_paths.dbt_own(event_manager, "msg_from_base_event")
     same = 0
     for cls in EVENT_CLASSES:
         fields = getattr(cls.PROTO_TYPES_MODULE, cls.__name__).DESCRIPTOR.fields
@@ -266,8 +266,9 @@ def _normalized_json_log(text: str) -> Counter:
 
 
 def test_sfa_dbt_logs_the_same_with_either_code(tmp_path) -> None:
-    """`sfa-dbt seed` with the fast path and with dbt-common's code: the same JSON events on stdout
-    (info level) and in dbt.log (debug level), apart from times, ids and the run's directory."""
+    """`sfa-dbt seed` with the fast paths and with dbt's code: the same JSON events on stdout (info
+    level) and in dbt.log (debug level), apart from times, ids, the run's directory and how often
+    manifest.json is written."""
     logs = {}
     for mode in ("off", "on"):
         work = tmp_path / mode
@@ -281,6 +282,9 @@ def test_sfa_dbt_logs_the_same_with_either_code(tmp_path) -> None:
         logs[mode] = [_normalized_json_log(text.replace(str(work), "WORK"))
                       for text in (result.stdout, (work / "logs" / "dbt.log").read_text())]
     (dbt_stdout, dbt_file), (fast_stdout, fast_file) = logs["off"], logs["on"]
+    for counter in (dbt_file, fast_file):  # written once instead of twice: the next test
+        for line in [line for line in counter if '"ArtifactWritten"' in line and "manifest.json" in line]:
+            del counter[line]
     assert not any('"level": "debug"' in line for line in fast_stdout)
     assert sum(fast_stdout.values()) > 5
     assert sum(n for line, n in fast_file.items() if '"level": "debug"' in line) > 20
@@ -321,3 +325,59 @@ def test_type_testers_are_shared_and_type_results_as_dbts(fast, tmp_path) -> Non
     (query_types, query_rows), (seed_types, seed_rows) = ours
     assert query_types[:2] == ["Integer", "Text"] and [r[1] for r in query_rows] == ["", "null"]
     assert seed_types == ["Text", "Date", "Number", "Boolean"] and seed_rows[0][0] == "007"
+
+
+def test_json_artifacts_are_written_as_dbt_writes_them(fast, tmp_path) -> None:
+    """write_json (and its copies imported by name) writes the same bytes as dbt-common's json.dump,
+    for the value types dbt's encoder handles; data it cannot encode leaves the old file alone."""
+    import datetime
+    import decimal
+
+    from dbt.artifacts.schemas import base
+    from dbt_common.clients import system
+
+    data = {"s": "ünï \"q\" \n", "i": 7, "f": 0.1 + 0.2, "big": 1e300, "neg": -0.0, "b": [True, False, None],
+            "d": decimal.Decimal("12.30"), "t": datetime.datetime(2026, 12, 7, 10, 11, 12, 13),
+            "day": datetime.date(2026, 12, 7), "nested": {"k": [{"x": {}}, []]}}
+    assert base.write_json is system.write_json or base.write_json.__wrapped__ is not None
+    ours, dbts = tmp_path / "ours.json", tmp_path / "dbts.json"
+    base.write_json(str(ours), data)
+    dbt_fast_paths.dbt_own(base, "write_json")(str(dbts), data)
+    assert ours.read_bytes() == dbts.read_bytes()
+    assert json.loads(ours.read_text())["t"] == "2026-12-07T10:11:12.000013"
+
+    with pytest.raises(TypeError):
+        system.write_json(str(ours), {"x": object()})
+    assert ours.read_bytes() == dbts.read_bytes()
+
+
+def _manifest_run(tmp_path: Path, mode: str, args: list[str]) -> tuple[dict, list[dict]]:
+    work = tmp_path / mode
+    cmd = [str(EXECUTABLE), *args, "--log-format", "json", "--project-dir", str(DBT_PROJECT_DIR),
+           "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(work / "target"),
+           "--log-path", str(work / "logs")]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "SFA_DBT_FAST_PATHS": mode,
+           "SFA_WAREHOUSE": str(work / "sfa.duckdb"), "SFA_DBT_TARGET": "duckdb"}
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    for key in ("generated_at", "invocation_id", "invocation_started_at", "run_started_at"):
+        manifest["metadata"].pop(key, None)
+    for section in manifest.values():  # nodes, macros, sources...: when each object was made
+        for item in (section.values() if isinstance(section, dict) else []):
+            if isinstance(item, dict):
+                item.pop("created_at", None)
+    written = [json.loads(line)["data"] for line in (work / "logs" / "dbt.log").read_text().splitlines()
+               if '"ArtifactWritten"' in line]
+    return manifest, [w for w in written if Path(w["artifact_path"]).name == "manifest.json"]
+
+
+@pytest.mark.parametrize("args, dbt_writes", [(["parse"], 1), (["build", "--select", "channels"], 2)])
+def test_the_manifest_is_written_once_and_as_dbt_writes_it(tmp_path, args, dbt_writes) -> None:
+    """`sfa-dbt parse` still writes manifest.json (at exit), `sfa-dbt build` writes it once, when it
+    ends, instead of after parsing and again at the end; the final file is dbt's."""
+    dbts, dbt_events = _manifest_run(tmp_path, "off", args)
+    ours, our_events = _manifest_run(tmp_path, "on", args)
+    assert (len(dbt_events), len(our_events)) == (dbt_writes, 1)
+    assert json.dumps(ours, sort_keys=True).replace("/on/", "/X/") == json.dumps(dbts, sort_keys=True).replace(
+        "/off/", "/X/")
