@@ -54,21 +54,10 @@ _ALWAYS_ERROR = frozenset(logger.PRINT_EVENT_NAMES)
 _ALWAYS_DBT = frozenset({EventLevel.WARN, EventLevel.ERROR})
 
 
-def _message_classes():
-    """Event class -> its protobuf message class, looked up once per class."""
-    cache: dict[type, type] = {}
-
-    def lookup(event_type: type, suffix: str = "") -> type:
-        key = (event_type, suffix)
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = getattr(event_type.PROTO_TYPES_MODULE, event_type.__name__ + suffix)
-        return found
-
-    return lookup
-
-
-_message_class = _message_classes()
+@functools.cache
+def _message_class(event_type: type, suffix: str = "") -> type:
+    """An event class's protobuf message class (with suffix "Msg", its envelope's)."""
+    return getattr(event_type.PROTO_TYPES_MODULE, event_type.__name__ + suffix)
 
 
 def _has_bool(values) -> bool:
