@@ -31,7 +31,8 @@ final as (
         coalesce(contacts.stance, 'unknown') as stance,
         contacts.email,
         contacts.mobile,
-        contacts.owner_id
+        contacts.owner_id,
+        contacts.refreshed_at
     from contacts
     left join accounts
         on contacts.account_id = accounts.account_id

@@ -47,7 +47,8 @@ final as (
         sla_due_at,
         sla_due_at < {{ sfa.as_of_date() }} as is_sla_window_elapsed,
         (first_follow_up_at is null and sla_due_at < {{ sfa.as_of_date() }})
-            or first_follow_up_at > sla_due_at as is_return_to_pool
+            or first_follow_up_at > sla_due_at as is_return_to_pool,
+        refreshed_at
     from timed
 
 )
