@@ -86,7 +86,6 @@ def _fast_init(original):
         except Exception:  # a value only ParseDict converts, or one it rejects too
             original(self, **kwargs)
 
-    __init__.__wrapped__ = original
     return __init__
 
 
@@ -110,12 +109,18 @@ def msg_from_base_event(event: BaseEvent, level: EventLevel | None = None):
     return msg
 
 
-def _is_read(manager, event: BaseEvent, level: EventLevel | None) -> bool:
+def _level_number(name: str, level: str) -> int | None:
+    """The Python logging level a logger sends the event `name` of dbt level `level` at."""
+    return _LEVEL_NUMBERS.get(EventLevel.ERROR if name in _ALWAYS_ERROR else level)
+
+
+def _is_read(manager, event: BaseEvent, level: EventLevel) -> bool:
     """False when no logger and no callback of `manager` would take the event."""
     if any(callback is not _TRACKER for callback in manager.callbacks):
         return True
-    name = type(event).__name__
-    number = _LEVEL_NUMBERS[EventLevel.ERROR if name in _ALWAYS_ERROR else (level or event.level_tag())]
+    number = _level_number(type(event).__name__, level)
+    if number is None:  # a level dbt-common's loggers do not know: its own code decides
+        return True
     for each in manager.loggers:
         python_logger = each._python_logger
         if python_logger is not None and python_logger.isEnabledFor(number):
@@ -125,11 +130,11 @@ def _is_read(manager, event: BaseEvent, level: EventLevel | None) -> bool:
 
 def _fire_event(original):
     def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
-        if (force_warn_or_error_handling or (level or e.level_tag()) in _ALWAYS_DBT
-                or os.environ.get("DBT_TEST_BINARY_SERIALIZATION") or _is_read(self, e, level)):
+        effective = level or e.level_tag()
+        if (force_warn_or_error_handling or effective in _ALWAYS_DBT
+                or os.environ.get("DBT_TEST_BINARY_SERIALIZATION") or _is_read(self, e, effective)):
             original(self, e, level, node, force_warn_or_error_handling)
 
-    fire_event.__wrapped__ = original
     return fire_event
 
 
@@ -137,13 +142,11 @@ def _write_line(original):
     def write_line(self, msg) -> None:
         python_logger = self._python_logger
         if python_logger is not None:
-            info = msg.info
-            number = _LEVEL_NUMBERS.get(EventLevel.ERROR if info.name in _ALWAYS_ERROR else info.level)
+            number = _level_number(msg.info.name, msg.info.level)
             if number is not None and not python_logger.isEnabledFor(number):
                 return
         original(self, msg)
 
-    write_line.__wrapped__ = original
     return write_line
 
 
@@ -156,7 +159,6 @@ def _shared_type_testers(original):
         key = None if string_null_values is None else tuple(string_null_values)
         return shared(tuple(sorted(text_columns)), key)
 
-    build_type_tester.__wrapped__ = original
     return build_type_tester
 
 
@@ -169,7 +171,6 @@ def _one_shot_json(original):
     def write_json(path: str, data) -> bool:
         return system.write_file(path, json.dumps(data, cls=JSONEncoder))
 
-    write_json.__wrapped__ = original
     return write_json
 
 
@@ -184,7 +185,6 @@ def _manifest_write_after_parse(original):
     def write_manifest(manifest, target_path: str, which=None) -> None:
         _PARSED_MANIFEST[:] = [(manifest, target_path, which)]
 
-    write_manifest.__wrapped__ = original
     return write_manifest
 
 
@@ -193,7 +193,6 @@ def _manifest_write_at_end(original):
         _PARSED_MANIFEST.clear()
         original(manifest, target_path, which)
 
-    write_manifest.__wrapped__ = original
     return write_manifest
 
 
@@ -213,7 +212,9 @@ _TRACKER = None
 
 
 def _patch(owner, name: str, new) -> None:
-    _PATCHES.append((owner, name, getattr(owner, name)))
+    original = getattr(owner, name)
+    new.__wrapped__ = original  # as functools.wraps marks a wrapper: inspect and tests find dbt's code
+    _PATCHES.append((owner, name, original))
     setattr(owner, name, new)
 
 

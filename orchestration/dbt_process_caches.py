@@ -101,6 +101,18 @@ class CacheFile:
         self.entries[key] = marshal.dumps(value)
         self.misses += 1
 
+    def get_or_compute(self, key: bytes, kind: type, compute: Callable[[], object]):
+        """The value kept for `key`, else `compute()`, kept for the next processes when marshal can
+        write it (else computed again next time)."""
+        value = self.get(key, kind)
+        if value is None:
+            value = compute()
+            try:
+                self.put(key, value)
+            except ValueError:
+                pass
+        return value
+
     def save(self) -> None:
         """Write the file if this process computed anything new (other processes' entries in the
         file meanwhile are lost to the last writer; they are computed again when next needed)."""
@@ -126,12 +138,8 @@ class JinjaCodeCache(CacheFile):
     """Code objects by template digest."""
 
     def compile(self, original, env, source, name, filename, defer_init) -> CodeType:
-        key = _digest(env, source, name, filename, defer_init)
-        code = self.get(key, CodeType)
-        if code is None:
-            code = original(env, source, name, filename, False, defer_init)
-            self.put(key, code)
-        return code
+        return self.get_or_compute(_digest(env, source, name, filename, defer_init), CodeType,
+                                   lambda: original(env, source, name, filename, False, defer_init))
 
 
 class SchemaCache(CacheFile):
@@ -145,14 +153,7 @@ class SchemaCache(CacheFile):
             mtime = None
         key = hashlib.blake2b(repr((cls.__module__, cls.__qualname__, module_file, mtime)).encode(),
                               digest_size=20).digest()
-        schema = self.get(key, dict)
-        if schema is None:
-            schema = original(cls)
-            try:
-                self.put(key, schema)
-            except ValueError:  # not plain JSON data: computed again next time
-                pass
-        return schema
+        return self.get_or_compute(key, dict, lambda: original(cls))
 
 
 # mashumaro names some helpers with a uuid4 hex, new in every process: such source is never the
@@ -180,10 +181,8 @@ class GeneratedCodeCache(CacheFile):
             if not isinstance(source, str) or _UNIQUE_NAME.search(source):
                 return exec(source, globals, locals)
             key = hashlib.blake2b(prefix + source.encode("utf-8", "surrogatepass"), digest_size=20).digest()
-            code = self.get(key, CodeType)
-            if code is None:
-                code = compile(source, "<string>", "exec", flags=flags, dont_inherit=True)
-                self.put(key, code)
+            code = self.get_or_compute(
+                key, CodeType, lambda: compile(source, "<string>", "exec", flags=flags, dont_inherit=True))
             return exec(code, globals, locals)
 
         return cached_exec
@@ -246,8 +245,7 @@ def install_schema_cache(path: Path | None = None) -> SchemaCache | None:
 
 
 # Modules whose generated source (`exec` of a string at class definition or first use) is cached:
-# dataclasses writes each dataclass's __init__, __repr__, __eq__...; mashumaro each of dbt's
-# serializers. ~3,400 compilations and ~0.6 CPU s in every dbt process of this project.
+# dataclasses writes each dataclass's __init__, __repr__, __eq__...; mashumaro each of dbt's serializers.
 GENERATED_CODE_MODULES = ("dataclasses", "mashumaro.core.meta.code.builder")
 
 
@@ -257,8 +255,6 @@ def install_generated_code_cache(path: Path | None = None) -> GeneratedCodeCache
     defined on import."""
     if _turned_off():
         return None
-    import importlib
-
     cache = GeneratedCodeCache(path or cache_dir() / f"generated-{_versions('mashumaro')}.pickle")
     for name in GENERATED_CODE_MODULES:
         module = importlib.import_module(name)
